@@ -1,0 +1,221 @@
+"""Declarative DAG files (YAML): loading, validation and the ``CausalGraph`` they become.
+
+A DAG file looks like::
+
+    name: default
+    title: Determinants of anti-trafficking efforts
+    rationale: |
+      Why these nodes and edges.
+    nodes:
+      cso_consultation: {label: CSO consultation, column: v2cscnsult, type: continuous}
+      political_will:   {label: Political will, latent: true}
+    edges:
+      - political_will -> cso_consultation
+      - cso_consultation -> prosecution
+
+Node keys: ``label``, ``column`` (the panel column; required unless ``latent: true``), ``latent``,
+``type`` (continuous, ordinal, binary, categorical), ``lag`` (years, default 0), ``note``.
+Library DAGs ship in ``tipcausal/library/dags`` and are loaded by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from tipcausal.errors import DagError
+from tipcausal.provenance import hash_json
+
+NODE_TYPES = ("continuous", "ordinal", "binary", "categorical")
+NODE_KEYS = {"label", "column", "latent", "type", "lag", "note"}
+TOP_KEYS = {"name", "title", "rationale", "nodes", "edges"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A DAG node: an observed panel column or a latent variable."""
+
+    id: str
+    label: str
+    column: str | None
+    latent: bool
+    type: str
+    lag: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CausalGraph:
+    """A validated acyclic causal graph with its source and content hash."""
+
+    name: str
+    title: str
+    rationale: str
+    nodes: tuple[Node, ...]
+    edges: tuple[tuple[str, str], ...]
+    source: str
+
+    @property
+    def hash(self) -> str:
+        """Hash of the graph's content (nodes and edges), independent of comments and order."""
+        return hash_json({"nodes": sorted((asdict(n) for n in self.nodes), key=lambda d: d["id"]),
+                          "edges": sorted(self.edges)})
+
+    def node(self, node_id: str) -> Node:
+        """The node called ``node_id``."""
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise DagError(f"{self.source}: no node {node_id!r}; nodes are {', '.join(self.node_ids)}")
+
+    @property
+    def node_ids(self) -> tuple[str, ...]:
+        """Node ids in file order."""
+        return tuple(n.id for n in self.nodes)
+
+    @property
+    def latent(self) -> tuple[str, ...]:
+        """Ids of latent (unobserved) nodes."""
+        return tuple(n.id for n in self.nodes if n.latent)
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        """Ids of observed nodes."""
+        return tuple(n.id for n in self.nodes if not n.latent)
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The graph as a networkx DiGraph with node attributes."""
+        g = nx.DiGraph()
+        for n in self.nodes:
+            g.add_node(n.id, **asdict(n))
+        g.add_edges_from(self.edges)
+        return g
+
+    def to_dot(self) -> str:
+        """The graph in DOT syntax (the form DoWhy reads)."""
+        lines = [f'  "{n.id}";' for n in self.nodes]
+        lines += [f'  "{a}" -> "{b}";' for a, b in self.edges]
+        return "digraph {\n" + "\n".join(lines) + "\n}"
+
+    def columns(self) -> dict[str, str]:
+        """Observed node id -> panel column."""
+        return {n.id: n.column for n in self.nodes if not n.latent and n.column}
+
+    def check_roles(self, treatment: str, outcomes: Iterable[str]) -> None:
+        """Raise DagError unless treatment and outcomes are observed nodes and each outcome is reachable."""
+        g = self.to_networkx()
+        for role, node_id in [("treatment", treatment), *[("outcome", o) for o in outcomes]]:
+            if node_id not in g:
+                raise DagError(f"{self.source}: the {role} {node_id!r} is not a node of the DAG; "
+                               f"nodes are {', '.join(self.node_ids)}")
+            if self.node(node_id).latent:
+                raise DagError(f"{self.source}: the {role} {node_id!r} is marked latent; it must be observed")
+        for o in outcomes:
+            if not nx.has_path(g, treatment, o):
+                raise DagError(f"{self.source}: no directed path from the treatment {treatment!r} to the "
+                               f"outcome {o!r}; the DAG says it has no effect to estimate")
+
+    def check_columns(self, available: Iterable[str], data_source: str) -> None:
+        """Raise DagError naming every observed node whose column is not in ``available``."""
+        have = set(available)
+        missing = [f"{node} -> column {col!r}" for node, col in self.columns().items() if col not in have]
+        if missing:
+            raise DagError(f"{self.source}: observed node(s) mapped to column(s) missing from {data_source}: "
+                           + "; ".join(missing))
+
+
+def _parse_edge(item: Any, where: str) -> tuple[str, str]:
+    if isinstance(item, str) and "->" in item:
+        a, b = (s.strip() for s in item.split("->", 1))
+        if a and b and "->" not in b:
+            return a, b
+    if isinstance(item, (list, tuple)) and len(item) == 2 and all(isinstance(s, str) for s in item):
+        return item[0].strip(), item[1].strip()
+    raise DagError(f"{where}: cannot read edge {item!r}; write 'a -> b' or [a, b]")
+
+
+def parse_dag(data: Any, source: str) -> CausalGraph:
+    """Validate the parsed content of a DAG file and build a CausalGraph."""
+    if not isinstance(data, dict):
+        raise DagError(f"{source}: a DAG file must be a mapping with 'nodes' and 'edges'")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise DagError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; valid keys: {', '.join(sorted(TOP_KEYS))}")
+    raw_nodes = data.get("nodes")
+    if not isinstance(raw_nodes, dict) or not raw_nodes:
+        raise DagError(f"{source}: 'nodes' must be a non-empty mapping of node id -> attributes")
+    nodes = []
+    for node_id, attrs in raw_nodes.items():
+        attrs = attrs or {}
+        if not isinstance(attrs, dict):
+            raise DagError(f"{source}: node {node_id!r}: attributes must be a mapping")
+        bad = set(attrs) - NODE_KEYS
+        if bad:
+            raise DagError(f"{source}: node {node_id!r}: unknown key(s) {', '.join(sorted(bad))}; "
+                           f"valid keys: {', '.join(sorted(NODE_KEYS))}")
+        latent = bool(attrs.get("latent", False))
+        column = attrs.get("column")
+        if not latent and not column:
+            raise DagError(f"{source}: node {node_id!r} is observed but maps to no panel column; "
+                           "give it 'column: NAME' or mark it 'latent: true'")
+        ntype = attrs.get("type", "continuous")
+        if ntype not in NODE_TYPES:
+            raise DagError(f"{source}: node {node_id!r}: type {ntype!r} is not one of {', '.join(NODE_TYPES)}")
+        lag = attrs.get("lag", 0)
+        if not isinstance(lag, int) or lag < 0:
+            raise DagError(f"{source}: node {node_id!r}: lag must be a non-negative integer")
+        nodes.append(Node(id=str(node_id), label=str(attrs.get("label", node_id)),
+                          column=None if latent else str(column), latent=latent, type=ntype, lag=lag,
+                          note=str(attrs.get("note", ""))))
+    ids = {n.id for n in nodes}
+    edges = []
+    for item in data.get("edges") or []:
+        a, b = _parse_edge(item, source)
+        for end in (a, b):
+            if end not in ids:
+                raise DagError(f"{source}: edge {a} -> {b} names undeclared node {end!r}")
+        if a == b:
+            raise DagError(f"{source}: self-loop on node {a!r}")
+        edges.append((a, b))
+    if len(set(edges)) != len(edges):
+        dup = sorted({e for e in edges if edges.count(e) > 1})
+        raise DagError(f"{source}: duplicate edge(s): {', '.join(f'{a} -> {b}' for a, b in dup)}")
+    graph = CausalGraph(name=str(data.get("name", Path(source).stem)), title=str(data.get("title", "")),
+                        rationale=str(data.get("rationale", "")).strip(), nodes=tuple(nodes),
+                        edges=tuple(edges), source=source)
+    g = graph.to_networkx()
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = nx.find_cycle(g)
+        path = " -> ".join([a for a, _ in cycle] + [cycle[0][0]])
+        raise DagError(f"{source}: the graph has a cycle: {path}")
+    return graph
+
+
+def library_dags() -> dict[str, Path]:
+    """Names and paths of the DAG files that ship with tipcausal."""
+    root = resources.files("tipcausal") / "library" / "dags"
+    return {Path(str(p)).stem: Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml")}
+
+
+def load_dag(name_or_path: str | Path) -> CausalGraph:
+    """Load a DAG by library name (e.g. ``"default"``) or from a YAML file path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        lib = library_dags()
+        if str(name_or_path) not in lib:
+            raise DagError(f"unknown DAG {str(name_or_path)!r}; library DAGs: {', '.join(sorted(lib))} "
+                           "(or give a path to a .yaml file)")
+        path = lib[str(name_or_path)]
+    if not path.is_file():
+        raise DagError(f"{path}: DAG file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DagError(f"{path}: not valid YAML: {exc}") from None
+    return parse_dag(data, str(path))

@@ -1,0 +1,199 @@
+"""Identification of the effect of the treatment on each outcome: DoWhy plus explicit guard-rails.
+
+For each outcome, DoWhy's ``CausalModel.identify_effect`` gives the estimand; tipcausal checks the
+backdoor criterion itself (networkx d-separation) to name an open backdoor path when the effect is
+not identified, and to vet the adjustment set the study names:
+
+* an adjustment variable that descends from the treatment or from an outcome is refused;
+* the named set, together with the latent confounders the study declares absorbed by country
+  effects (``assume_absorbed``), must block every backdoor path; if not, the open path is named.
+
+When the DAG does not identify the effect from observed variables (political will is latent), the
+result is ``status = "conditional"``: it rests on the extra assumptions listed in ``assumptions``,
+which every report and summary repeats. A refused set raises ``IdentificationError`` unless the
+study sets ``override = true``, in which case the result is kept with ``status = "overridden"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from tipcausal.dag.spec import CausalGraph
+from tipcausal.errors import IdentificationError
+
+Status = Literal["identified", "conditional", "overridden"]
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What the DAG says about the effect of ``treatment`` on ``outcome``, and what the study assumes."""
+
+    outcome: str
+    treatment: str
+    status: Status
+    backdoor_identified: bool
+    dowhy_backdoor_sets: tuple[tuple[str, ...], ...]
+    dowhy_estimand: str
+    adjustment: tuple[str, ...]
+    assume_absorbed: tuple[str, ...]
+    open_path: tuple[str, ...] | None
+    open_path_text: str | None
+    assumptions: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """Plain-data form for summaries and provenance."""
+        return {
+            "status": self.status,
+            "backdoor_identified": self.backdoor_identified,
+            "dowhy_backdoor_sets": [list(s) for s in self.dowhy_backdoor_sets],
+            "adjustment": list(self.adjustment),
+            "assume_absorbed": list(self.assume_absorbed),
+            "open_path": self.open_path_text,
+            "assumptions": list(self.assumptions),
+            "refusals": list(self.refusals),
+        }
+
+
+def _backdoor_graph(g: nx.DiGraph, treatment: str) -> nx.DiGraph:
+    bd = g.copy()
+    bd.remove_edges_from(list(g.out_edges(treatment)))
+    return bd
+
+
+def _path_is_open(g: nx.DiGraph, path: list[str], given: set[str]) -> bool:
+    """d-connection of one path given a conditioning set."""
+    for a, m, b in zip(path, path[1:], path[2:]):
+        collider = g.has_edge(a, m) and g.has_edge(b, m)
+        if collider:
+            if m not in given and not (nx.descendants(g, m) & given):
+                return False
+        elif m in given:
+            return False
+    return True
+
+
+def open_backdoor_path(g: nx.DiGraph, treatment: str, outcome: str,
+                       given: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The shortest backdoor path from treatment to outcome left open by ``given`` (nodes, arrows)."""
+    skeleton = g.to_undirected(as_view=True)
+    paths = sorted(nx.all_simple_paths(skeleton, treatment, outcome, cutoff=8), key=len)
+    for path in paths:
+        if len(path) < 3 or not g.has_edge(path[1], path[0]):
+            continue  # not a backdoor path (must start with an arrow into the treatment)
+        if _path_is_open(g, path, given):
+            arrows = tuple("<-" if g.has_edge(b, a) else "->" for a, b in zip(path, path[1:]))
+            return tuple(path), arrows
+    return None
+
+
+def is_valid_backdoor_set(g: nx.DiGraph, treatment: str, outcome: str, given: set[str]) -> bool:
+    """Pearl's backdoor criterion: no descendant of the treatment, blocks every backdoor path."""
+    if given & nx.descendants(g, treatment):
+        return False
+    return nx.is_d_separator(_backdoor_graph(g, treatment), {treatment}, {outcome}, given)
+
+
+def _dowhy_identify(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str, tuple[tuple[str, ...], ...]]:
+    """Run DoWhy's identification; return its printed estimand and its backdoor sets."""
+    from dowhy import CausalModel  # heavy import, only when identifying
+
+    observed = list(graph.observed)
+    frame = pd.DataFrame(np.zeros((2, len(observed))), columns=observed)
+    sink = io.StringIO()
+    logging.getLogger("dowhy").setLevel(logging.ERROR)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sink):
+        warnings.simplefilter("ignore")
+        model = CausalModel(data=frame, treatment=treatment, outcome=outcome, graph=graph.to_dot())
+        estimand = model.identify_effect(proceed_when_unidentifiable=False)
+    sets = []
+    for key, variables in (estimand.backdoor_variables or {}).items():
+        if variables is not None and key.startswith("backdoor"):
+            sets.append(tuple(sorted(variables)))
+    return str(estimand), tuple(sorted(set(sets)))
+
+
+def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustment: tuple[str, ...],
+                     assume_absorbed: tuple[str, ...] = (), override: bool = False) -> Identification:
+    """Identify the effect of ``treatment`` on ``outcome`` and vet the study's adjustment set."""
+    g = graph.to_networkx()
+    for node in (*adjustment, *assume_absorbed):
+        if node not in g:
+            raise IdentificationError(f"adjustment node {node!r} is not in the DAG {graph.name!r}; "
+                                      f"nodes are {', '.join(graph.node_ids)}")
+    latent = set(graph.latent)
+    bad_latent = [n for n in adjustment if n in latent]
+    if bad_latent:
+        raise IdentificationError(f"cannot adjust for latent node(s) {', '.join(bad_latent)}; list them "
+                                  "under assume_absorbed if country effects are assumed to absorb them")
+
+    refusals: list[str] = []
+    treat_desc = nx.descendants(g, treatment)
+    out_desc = nx.descendants(g, outcome)
+    for node in adjustment:
+        if node in treat_desc:
+            path = nx.shortest_path(g, treatment, node)
+            refusals.append(f"{node!r} is a descendant of the treatment ({' -> '.join(path)}); adjusting for it "
+                            "blocks part of the effect or opens a collider path")
+        elif node in out_desc or node == outcome:
+            path = nx.shortest_path(g, outcome, node)
+            refusals.append(f"{node!r} is a descendant of the outcome {outcome!r} ({' -> '.join(path)}); "
+                            "it is a consequence of the outcome, not a confounder")
+
+    # Is the effect identified from observed variables at all? (the maximal candidate set)
+    forbidden = treat_desc | {treatment, outcome}
+    candidates = (nx.ancestors(g, treatment) | nx.ancestors(g, outcome)) - forbidden - latent
+    backdoor_ok = is_valid_backdoor_set(g, treatment, outcome, candidates)
+    open_path = None
+    arrows: tuple[str, ...] = ()
+    if not backdoor_ok:
+        found = open_backdoor_path(g, treatment, outcome, candidates)
+        if found:
+            open_path, arrows = found
+
+    dowhy_text, dowhy_sets = _dowhy_identify(graph, treatment, outcome)
+
+    given = set(adjustment) | set(assume_absorbed)
+    assumptions: list[str] = []
+    if not refusals and not is_valid_backdoor_set(g, treatment, outcome, given):
+        found = open_backdoor_path(g, treatment, outcome, given)
+        where = " ".join(_interleave(*found)) if found else "(a collider or descendant path)"
+        refusals.append(f"the adjustment set {{{', '.join(adjustment)}}}"
+                        + (f" with absorbed {{{', '.join(assume_absorbed)}}}" if assume_absorbed else "")
+                        + f" leaves the backdoor path {where} open")
+    if not backdoor_ok:
+        path_txt = " ".join(_interleave(open_path, arrows)) if open_path else "through a latent node"
+        assumptions.append(f"Not identified by the DAG: the backdoor path {path_txt} stays open whatever observed "
+                           "variables are adjusted for.")
+    if assume_absorbed:
+        assumptions.append(f"Assumed: {', '.join(assume_absorbed)} is constant within country over the panel, so "
+                           "country intercepts and the country means of the treatment and covariates absorb it "
+                           "(within-country identification).")
+    if refusals:
+        if not override:
+            raise IdentificationError(f"adjustment for {outcome!r} refused: " + "; ".join(refusals)
+                                      + ". Set override = true in the study's [identification] table to run anyway "
+                                      "(results are then flagged).")
+        assumptions.append("Guard-rails overridden by the study: " + "; ".join(refusals))
+    status: Status = "overridden" if refusals else ("identified" if backdoor_ok else "conditional")
+    return Identification(outcome=outcome, treatment=treatment, status=status, backdoor_identified=backdoor_ok,
+                          dowhy_backdoor_sets=dowhy_sets, dowhy_estimand=dowhy_text, adjustment=tuple(adjustment),
+                          assume_absorbed=tuple(assume_absorbed), open_path=open_path,
+                          open_path_text=" ".join(_interleave(open_path, arrows)) if open_path else None,
+                          assumptions=tuple(assumptions), refusals=tuple(refusals))
+
+
+def _interleave(path: tuple[str, ...], arrows: tuple[str, ...]) -> list[str]:
+    out = [path[0]]
+    for arrow, node in zip(arrows, path[1:]):
+        out += [arrow, node]
+    return out

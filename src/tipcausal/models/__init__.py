@@ -1,0 +1,1 @@
+"""Models: plain-data specs, likelihood helpers and backend builders."""

@@ -1,0 +1,110 @@
+"""Model specifications as plain, hashable data: what the model is, not how it is sampled."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from tipcausal.errors import InputError
+from tipcausal.provenance import hash_json
+from tipcausal.registry import lookup
+
+LIKELIHOODS = {"cumulative_logit": "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4"}
+YEAR_EFFECTS = {"random": "zero-sum year effects with a common SD", "none": "no year effects"}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior as data: a distribution name and its parameters (see ``pymc_builder.PRIOR_FAMILIES``)."""
+
+    dist: str
+    params: dict[str, float]
+
+    def describe(self) -> str:
+        """E.g. ``Normal(mu=0, sigma=1)``."""
+        args = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in self.params.items())
+        return f"{self.dist}({args})"
+
+
+#: Weakly informative defaults. Scales: logit units; effects per one SD of the treatment.
+DEFAULT_PRIORS: dict[str, Prior] = {
+    "cutpoints": Prior("Normal", {"mu": 0.0, "sigma": 3.0}),
+    "region_effect": Prior("ZeroSumNormal", {"sigma": 1.0}),
+    "country_sd": Prior("HalfNormal", {"sigma": 1.5}),
+    "slope_mean": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
+    "slope_sd": Prior("HalfNormal", {"sigma": 0.5}),
+    "between_effect": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
+    "covariate_within": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
+    "covariate_between": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
+    "year_sd": Prior("HalfNormal", {"sigma": 0.5}),
+}
+
+PRIOR_ROLES: dict[str, str] = {
+    "cutpoints": "ordered thresholds between the five scores (logit scale)",
+    "region_effect": "region means of the country intercepts (sum to zero)",
+    "country_sd": "SD of country intercepts around their region mean",
+    "slope_mean": "average within-country effect of +1 SD consultation (logit scale)",
+    "slope_sd": "SD of country slopes on consultation",
+    "between_effect": "coefficient on the country mean of consultation (absorbs time-invariant confounding)",
+    "covariate_within": "within-country coefficients of the standardised adjustment covariates",
+    "covariate_between": "coefficients of the country means of the adjustment covariates",
+    "year_sd": "SD of year effects (sum to zero)",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A hierarchical ordinal model of one outcome: variables, structure and priors as plain data.
+
+    ``covariates`` are panel columns (standardised in the model). ``within_between`` splits the
+    treatment and covariates into within-country deviations and country means (Mundlak), so that
+    confounding constant within country is absorbed; the causal slope is the within slope.
+    """
+
+    outcome: str
+    treatment: str
+    covariates: tuple[str, ...]
+    likelihood: str = "cumulative_logit"
+    country_slopes: bool = True
+    region_intercepts: bool = True
+    year_effects: str = "random"
+    within_between: bool = True
+    priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
+
+    def __post_init__(self) -> None:
+        lookup(LIKELIHOODS, self.likelihood, "likelihood")
+        lookup(YEAR_EFFECTS, self.year_effects, "year_effects option")
+        unknown = set(self.priors) - set(DEFAULT_PRIORS)
+        if unknown:
+            raise InputError(f"unknown prior name(s) {', '.join(sorted(unknown))}; valid names: "
+                             f"{', '.join(DEFAULT_PRIORS)}")
+
+    def with_priors(self, overrides: dict[str, Prior]) -> ModelSpec:
+        """A copy with some priors replaced."""
+        return replace(self, priors={**self.priors, **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (JSON-able); ``hash`` is computed from it."""
+        d = asdict(self)
+        d["covariates"] = list(self.covariates)
+        return d
+
+    @property
+    def hash(self) -> str:
+        """Stable content hash of the spec."""
+        return hash_json(self.to_dict())
+
+    def active_priors(self) -> dict[str, Prior]:
+        """Priors of the parameters this spec's structure actually uses."""
+        skip = set()
+        if not self.country_slopes:
+            skip.add("slope_sd")
+        if not self.region_intercepts:
+            skip.add("region_effect")
+        if self.year_effects == "none":
+            skip.add("year_sd")
+        if not self.within_between:
+            skip |= {"between_effect", "covariate_between"}
+        if not self.covariates:
+            skip |= {"covariate_within", "covariate_between"}
+        return {k: v for k, v in self.priors.items() if k not in skip}

@@ -1,0 +1,127 @@
+"""Hashes, library versions and atomic file writes: what every saved result records."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TRACKED_LIBRARIES = (
+    "tipcausal",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "dowhy",
+    "jax",
+    "jaxlib",
+    "numpyro",
+    "nutpie",
+    "numpy",
+    "pandas",
+    "scipy",
+    "networkx",
+)
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that can change a result (``"not installed"`` if absent)."""
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def canonical_json(obj: Any) -> str:
+    """JSON with sorted keys and no whitespace, used for stable hashes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def hash_json(obj: Any) -> str:
+    """SHA-256 (hex, first 16 chars) of an object's canonical JSON."""
+    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()[:16]
+
+
+def hash_frame(frame: pd.DataFrame) -> str:
+    """SHA-256 (hex, first 16 chars) of a frame's content, independent of row order and index."""
+    ordered = frame.sort_index(axis=1)
+    key_cols = [c for c in ("country", "year") if c in ordered.columns]
+    if key_cols:
+        ordered = ordered.sort_values(key_cols, kind="mergesort")
+    payload = ordered.to_csv(index=False, float_format="%.12g", lineterminator="\n")
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO-8601 string."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(target: str | Path, text: str) -> Path:
+    """Write text to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+def write_json_atomic(target: str | Path, obj: Any) -> Path:
+    """Write JSON to ``target`` atomically, checking that it parses back before the rename."""
+    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+        json.loads(tmp.read_text(encoding="utf-8"))
+    return Path(target)
+
+
+def write_atomic_with(target: str | Path, writer: Callable[[Path], None],
+                      verify: Callable[[Path], None] | None = None) -> Path:
+    """Call ``writer(tmp)`` then ``verify(tmp)``, and rename the temporary file onto ``target``."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+        if verify is not None:
+            verify(tmp)
+    return Path(target)
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

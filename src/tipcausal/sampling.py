@@ -1,0 +1,173 @@
+"""One closed, keyword-only sampler interface over PyMC's NUTS backends.
+
+``sample(model, backend=..., draws=..., tune=..., chains=..., target_accept=..., seed=...)``
+returns a ``SamplerRun``: the InferenceData (same groups, variables and dims for every backend)
+and timings split into compile and sampling time.
+
+Backends (``SAMPLERS``): ``numpyro`` (default: JAX, float64, one XLA host device per chain so
+chains run in parallel), ``pymc`` (PyMC's own NUTS, multiprocess chains) and ``nutpie`` (numba;
+``pip install 'tipcausal[nutpie]'``). JAX reads ``XLA_FLAGS`` once, when it is first imported;
+``configure_jax(chains)`` sets it before that and warns loudly when it is too late. JAX's
+persistent compilation cache is switched on (``TIPCAUSAL_JAX_CACHE``, default
+``~/.cache/tipcausal/jax``) so repeated fits of the same model skip most compilation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import pymc as pm
+
+from tipcausal.errors import InputError
+from tipcausal.registry import lookup
+
+DEFAULT_BACKEND = "numpyro"
+_XLA_FLAG = "--xla_force_host_platform_device_count"
+
+
+@dataclass(frozen=True)
+class SamplerRun:
+    """A posterior sample and how long it took (seconds)."""
+
+    idata: az.InferenceData
+    backend: str
+    wall_s: float
+    compile_s: float
+    sampling_s: float
+    notes: tuple[str, ...] = ()
+
+
+def jax_cache_dir() -> Path:
+    """Where JAX's persistent compilation cache lives."""
+    return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
+
+
+def configure_jax(chains: int) -> list[str]:
+    """Give JAX one CPU device per chain and float64; return notes on anything that could not be set."""
+    notes = []
+    if "jax" not in sys.modules:
+        flags = os.environ.get("XLA_FLAGS", "")
+        match = re.search(rf"{_XLA_FLAG}=(\d+)", flags)
+        if match is None:
+            os.environ["XLA_FLAGS"] = f"{flags} {_XLA_FLAG}={chains}".strip()
+        elif int(match.group(1)) < chains:
+            os.environ["XLA_FLAGS"] = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    cache = jax_cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", str(cache))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    except OSError as exc:  # read-only home: run without a persistent cache, and say so
+        notes.append(f"JAX compilation cache disabled ({exc})")
+    n_dev = jax.local_device_count()
+    if n_dev < chains:
+        msg = (f"JAX has {n_dev} CPU device(s) but {chains} chains were asked for: chains will run one after "
+               f"another. JAX was imported before tipcausal could set XLA_FLAGS; set "
+               f"XLA_FLAGS={_XLA_FLAG}={chains} before starting Python (or import tipcausal.sampling first).")
+        warnings.warn(msg, RuntimeWarning, stacklevel=3)
+        notes.append(msg)
+    return notes
+
+
+class _CompileTimer:
+    """Sums JAX backend compile durations reported through jax.monitoring while active."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.active = False
+
+    def __call__(self, event: str, duration: float, **_: object) -> None:
+        if self.active and event == "/jax/core/compile/backend_compile_duration":
+            self.total += duration
+
+
+_COMPILE_TIMER = _CompileTimer()
+_TIMER_REGISTERED = False
+
+
+def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
+                    progress: bool) -> SamplerRun:
+    global _TIMER_REGISTERED
+    notes = configure_jax(chains)
+    import jax
+
+    if not _TIMER_REGISTERED:
+        jax.monitoring.register_event_duration_secs_listener(_COMPILE_TIMER)
+        _TIMER_REGISTERED = True
+    chain_method = "parallel" if jax.local_device_count() >= chains else "sequential"
+    _COMPILE_TIMER.total, _COMPILE_TIMER.active = 0.0, True
+    start = time.perf_counter()
+    try:
+        with model:
+            idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept,
+                              random_seed=seed, nuts_sampler="numpyro", progressbar=progress,
+                              nuts_sampler_kwargs={"chain_method": chain_method})
+    finally:
+        _COMPILE_TIMER.active = False
+    wall = time.perf_counter() - start
+    compile_s = _COMPILE_TIMER.total
+    inner = float(idata.posterior.attrs.get("sampling_time", wall))
+    return SamplerRun(idata=idata, backend="numpyro", wall_s=wall, compile_s=wall - inner + compile_s,
+                      sampling_s=max(inner - compile_s, 0.0), notes=tuple(notes))
+
+
+def _sample_pymc(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
+                 progress: bool) -> SamplerRun:
+    start = time.perf_counter()
+    with model:
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, os.cpu_count() or 1),
+                          target_accept=target_accept, random_seed=seed, progressbar=progress,
+                          compute_convergence_checks=False)
+    wall = time.perf_counter() - start
+    inner = float(idata.posterior.attrs.get("sampling_time", wall))
+    return SamplerRun(idata=idata, backend="pymc", wall_s=wall, compile_s=wall - inner, sampling_s=inner)
+
+
+def _sample_nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
+                   progress: bool) -> SamplerRun:
+    try:
+        import nutpie  # noqa: F401
+    except ImportError:
+        raise InputError("the nutpie sampler is not installed; install it with: pip install 'tipcausal[nutpie]'") \
+            from None
+    start = time.perf_counter()
+    with model:
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept, random_seed=seed,
+                          nuts_sampler="nutpie", progressbar=progress,
+                          nuts_sampler_kwargs={"cores": min(chains, os.cpu_count() or 1)})
+    wall = time.perf_counter() - start
+    inner = float(idata.posterior.attrs.get("sampling_time", wall))
+    return SamplerRun(idata=idata, backend="nutpie", wall_s=wall, compile_s=wall - inner, sampling_s=inner)
+
+
+SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
+    "numpyro": _sample_numpyro,
+    "pymc": _sample_pymc,
+    "nutpie": _sample_nutpie,
+}
+
+
+def sample(model: pm.Model, *, backend: str = DEFAULT_BACKEND, draws: int = 1000, tune: int = 1000,
+           chains: int = 4, target_accept: float = 0.9, seed: int, progress: bool = True) -> SamplerRun:
+    """Sample ``model`` with NUTS through ``backend``; every backend returns the same InferenceData layout."""
+    fn = lookup(SAMPLERS, backend, "sampler")
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, int) or value < low:
+            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    if not 0.5 <= target_accept < 1.0:
+        raise InputError(f"target_accept must be in [0.5, 1), got {target_accept!r}")
+    if not isinstance(seed, int):
+        raise InputError(f"seed must be an integer, got {seed!r}")
+    return fn(model, draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
+              progress=progress)
