@@ -140,14 +140,14 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     treat_desc = nx.descendants(g, treatment)
     out_desc = nx.descendants(g, outcome)
     for node in adjustment:
-        if node in treat_desc:
-            path = nx.shortest_path(g, treatment, node)
-            refusals.append(f"{node!r} is a descendant of the treatment ({' -> '.join(path)}); adjusting for it "
-                            "blocks part of the effect or opens a collider path")
-        elif node in out_desc or node == outcome:
+        if node in out_desc or node == outcome:
             path = nx.shortest_path(g, outcome, node)
             refusals.append(f"{node!r} is a descendant of the outcome {outcome!r} ({' -> '.join(path)}); "
                             "it is a consequence of the outcome, not a confounder")
+        elif node in treat_desc:
+            path = nx.shortest_path(g, treatment, node)
+            refusals.append(f"{node!r} is a descendant of the treatment ({' -> '.join(path)}); adjusting for it "
+                            "blocks part of the effect or opens a collider path")
 
     # Is the effect identified from observed variables at all? (the maximal candidate set)
     forbidden = treat_desc | {treatment, outcome}
@@ -181,7 +181,7 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     if refusals:
         if not override:
             raise IdentificationError(f"adjustment for {outcome!r} refused: " + "; ".join(refusals)
-                                      + ". Set override = true in the study's [identification] table to run anyway "
+                                      + ". Set override = true in the study's [causal] table to run anyway "
                                       "(results are then flagged).")
         assumptions.append("Guard-rails overridden by the study: " + "; ".join(refusals))
     status: Status = "overridden" if refusals else ("identified" if backdoor_ok else "conditional")

@@ -112,6 +112,7 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
         with model:
             idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept,
                               random_seed=seed, nuts_sampler="numpyro", progressbar=progress,
+                              compute_convergence_checks=False,
                               nuts_sampler_kwargs={"chain_method": chain_method})
     finally:
         _COMPILE_TIMER.active = False
@@ -144,7 +145,7 @@ def _sample_nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, targe
     start = time.perf_counter()
     with model:
         idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept, random_seed=seed,
-                          nuts_sampler="nutpie", progressbar=progress,
+                          nuts_sampler="nutpie", progressbar=progress, compute_convergence_checks=False,
                           nuts_sampler_kwargs={"cores": min(chains, os.cpu_count() or 1)})
     wall = time.perf_counter() - start
     inner = float(idata.posterior.attrs.get("sampling_time", wall))

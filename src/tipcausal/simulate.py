@@ -85,7 +85,7 @@ class SimulationConfig:
 
     n_countries: int = 180
     effect_mean: dict[str, float] = field(
-        default_factory=lambda: {"prosecution": 0.05, "protection": 0.60, "prevention": 0.55})
+        default_factory=lambda: {"prosecution": 0.05, "protection": 0.65, "prevention": 0.60})
     effect_sd: dict[str, float] = field(
         default_factory=lambda: {"prosecution": 0.25, "protection": 0.35, "prevention": 0.30})
     will_loading: dict[str, float] = field(
@@ -97,7 +97,7 @@ class SimulationConfig:
     score_shares: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(REAL_SCORE_SHARES))
     consultation_mean: float = 0.77
     consultation_sd: float = 1.31
-    consultation_within_sd: float = 0.30
+    consultation_within_sd: float = 0.34
     will_time_sd: float = 0.0
     observed_share_after_entry: float = 0.99
 

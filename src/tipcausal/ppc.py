@@ -1,0 +1,32 @@
+"""Posterior predictive check of score shares: replicated 1..5 shares against the observed ones."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+
+from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, category_probs
+from tipcausal.models.predictor import DATA_NAMES, PARAMETER_NAMES, linear_predictor
+
+
+def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200) -> dict[str, list]:
+    """Observed score shares and replicated shares (``n_draws`` posterior draws, multinomial noise)."""
+    rng = np.random.default_rng(seed)
+    post = idata.posterior.stack(sample=("chain", "draw"))
+    total = post.sizes["sample"]
+    pick = rng.choice(total, size=min(n_draws, total), replace=False)
+    params = {k: np.moveaxis(np.asarray(post[k].values), -1, 0)[pick]
+              for k in (*PARAMETER_NAMES, "cutpoints") if k in post}
+    cut = params.pop("cutpoints")
+    data = {k: np.asarray(idata.constant_data[k].values) for k in DATA_NAMES}
+    probs = category_probs(linear_predictor(params, data), cut)  # (draws, n, K)
+    cum = probs.cumsum(axis=-1)
+    u = rng.random(probs.shape[:-1])[..., None]
+    replicated = (u > cum[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category per row
+    shares = np.stack([(replicated == k).mean(axis=-1) for k in range(N_CATEGORIES)], axis=-1)
+    observed = np.asarray(idata.observed_data["score"].values)
+    obs_shares = np.bincount(observed, minlength=N_CATEGORIES) / len(observed)
+    low, high = np.quantile(shares, [0.03, 0.97], axis=0)
+    return {"score": list(range(SCORE_MIN, SCORE_MIN + N_CATEGORIES)), "observed": obs_shares.tolist(),
+            "replicated_mean": shares.mean(axis=0).tolist(), "replicated_low": low.tolist(),
+            "replicated_high": high.tolist()}

@@ -1,0 +1,1 @@
+"""Posterior reports: figures (matplotlib, returned not shown) and the HTML renderer."""

@@ -1,0 +1,89 @@
+"""Render a finished study into a self-contained HTML report (figures embedded as PNG data URIs)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from tipcausal.models.spec import PRIOR_ROLES
+from tipcausal.provenance import write_text_atomic
+from tipcausal.report import figures
+
+if TYPE_CHECKING:
+    from tipcausal.study import StudyResult
+
+CITATIONS = {
+    "simulated": ["Panel simulated by tipcausal.simulate.simulate_panel from the default DAG's structural model; "
+                  "marginals calibrated to the 3P Anti-Trafficking Policy Index (Cho, Dreher & Neumayer 2014) and "
+                  "V-Dem v10 (Coppedge et al. 2020)."],
+    "real": ["Cho, S.-Y., Dreher, A. & Neumayer, E. (2014). Determinants of Anti-Trafficking Policies: Evidence from "
+             "a New Index. Scandinavian Journal of Economics 116(2).",
+             "Coppedge, M. et al. (2020). V-Dem Country-Year Dataset v10. doi:10.23696/vdemds20."],
+}
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("tipcausal", "report/templates"),
+                      autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+    env.filters["num"] = lambda v, d=3: "n/a" if v is None else f"{v:+.{d}f}" if abs(v) < 1e6 else f"{v:.3g}"
+    env.filters["plain"] = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"
+    return env
+
+
+def _top_bottom(by_country: dict[str, Any], key: str = "expected_score", k: int = 5) -> dict[str, list]:
+    items = sorted(by_country.items(), key=lambda kv: kv[1][key]["mean"])
+    return {"lowest": items[:k], "highest": list(reversed(items[-k:]))}
+
+
+def build_context(result: StudyResult) -> dict[str, Any]:
+    """Everything the template shows, as plain data plus figure data URIs."""
+    study, summary = result.study, result.summary
+    first = next(iter(result.outcomes.values()))
+    truth_by_country = {o: r.truth["by_country"] for o, r in result.outcomes.items() if r.truth}
+    return {
+        "study": study,
+        "summary": summary,
+        "results": result.outcomes,
+        "graph": result.graph,
+        "panel": result.panel,
+        "dag_uri": figures.to_data_uri(figures.dag_figure(result.graph, study.treatment, study.outcomes,
+                                                          study.adjustment, study.assume_absorbed)),
+        "forest_uri": figures.to_data_uri(figures.forest_figure(summary["outcomes"])),
+        "caterpillar_uri": figures.to_data_uri(figures.caterpillar_figure(
+            {o: r.effects["by_country"] for o, r in result.outcomes.items()}, truth_by_country or None)),
+        "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
+        "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
+                                                                                "country_sd", "year_sd"]), dpi=80)
+                      for o, r in result.outcomes.items()},
+        "top_bottom": {o: _top_bottom(r.effects["by_country"]) for o, r in result.outcomes.items()},
+        "priors": [(name, prior.describe(), PRIOR_ROLES[name]) for name, prior in first.spec.active_priors().items()],
+        "citations": CITATIONS[result.panel.kind],
+        "any_failed": not result.passed,
+        "conditional": any(r.identification.status != "identified" for r in result.outcomes.values()),
+    }
+
+
+def render_report(result: StudyResult) -> str:
+    """The report as an HTML string."""
+    return _environment().get_template("report.html.j2").render(**build_context(result))
+
+
+def write_report(result: StudyResult, path: str | Path) -> Path:
+    """Render and write the report atomically."""
+    return write_text_atomic(path, render_report(result))
+
+
+def summary_table_html(summary: dict[str, Any]) -> str:
+    """A compact HTML table of a study summary (used for rich display in Jupyter)."""
+    rows = []
+    for o, e in summary.get("outcomes", {}).items():
+        es, ge4, d = e["effects"]["expected_score"], e["effects"]["p_score_ge_4"], e["diagnostics"]
+        rows.append(f"<tr><td>{html.escape(o)}</td><td>{es['mean']:+.3f} [{es['hdi_low']:+.3f}, {es['hdi_high']:+.3f}]"
+                    f"</td><td>{ge4['mean']:+.3f}</td><td>{es['p_positive']:.2f}</td>"
+                    f"<td><b>{d['verdict'].upper()}</b></td></tr>")
+    return ("<table><thead><tr><th>outcome</th><th>effect on expected score (94% HDI)</th>"
+            "<th>on P(score&ge;4)</th><th>P(&gt;0)</th><th>diagnostics</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")

@@ -1,0 +1,43 @@
+"""Shared fixtures. JAX gets one CPU device per chain before any test imports it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+
+REAL_DATA_ENV = "TIPCAUSAL_DATA"
+REQUIRE_ENV = "TIPCAUSAL_REQUIRE_REAL_DATA"
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real source-data folder (``$TIPCAUSAL_DATA``); skip, or fail under CI, when it is absent."""
+    value = os.environ.get(REAL_DATA_ENV)
+    path = Path(value) if value else None
+    if path is None or not (path / "sources").is_dir():
+        msg = (f"real data not found: set {REAL_DATA_ENV} to the shared data folder (the one holding sources/); "
+               f"got {value!r}")
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(msg + f" ({REQUIRE_ENV}=1 forbids skipping)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sim():
+    """The default simulated panel (seed of the default study)."""
+    from tipcausal.simulate import simulate_panel
+
+    return simulate_panel(20241122)
+
+
+@pytest.fixture(scope="session")
+def small_sim():
+    """A small simulated panel (40 countries) for fast sampler wiring tests."""
+    from tipcausal.simulate import SimulationConfig, simulate_panel
+
+    return simulate_panel(7, SimulationConfig(n_countries=40))
