@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tipcausal.errors import InputError
 
@@ -25,7 +26,7 @@ EXIT_UNCONVERGED = 3
 
 
 def _fail_input(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -55,7 +56,7 @@ def run(
                                                 allow_unconverged=allow_unconverged or None)
         if spec.sampler.backend == "numpyro":
             configure_jax(spec.sampler.chains)  # before anything imports JAX
-        result = run_study(spec, progress=lambda m: console.print(m, highlight=False),
+        result = run_study(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
                            show_sampler_progress=not quiet)
     except InputError as exc:
         _fail_input(exc)
@@ -63,7 +64,7 @@ def run(
     if not result.passed:
         failed = [o for o, r in result.outcomes.items() if not r.gate.passed]
         for o in failed:
-            console.print(f"[bold red]DIAGNOSTICS FAILED[/] {o}: " + "; ".join(result.outcomes[o].gate.reasons),
+            console.print(f"[bold red]DIAGNOSTICS FAILED[/] {o}: " + escape("; ".join(result.outcomes[o].gate.reasons)),
                           highlight=False)
         if not spec.allow_unconverged:
             console.print("[bold red]unconverged results were written but are flagged; rerun with more draws/tune "
@@ -84,7 +85,7 @@ def simulate(
 
     sim = simulate_panel(seed, SimulationConfig(n_countries=n_countries))
     paths = sim.save(out)
-    console.print(f"{sim.panel!r}", highlight=False)
+    console.print(f"{sim.panel!r}", highlight=False, markup=False)
     for p, e in sim.truth["effects"].items():
         console.print(f"  true effect on {p}: expected score {e['expected_score']:+.3f}, "
                       f"P(score>=4) {e['p_score_ge_4']:+.3f}", highlight=False)
@@ -125,7 +126,7 @@ def dag_identify(study: Annotated[Optional[str], typer.Argument(help="Study TOML
             console.print(f"[bold]{o}[/]: {r.status}; open backdoor path: {r.open_path_text or 'none'}; "
                           f"DoWhy backdoor sets: {[list(x) for x in r.dowhy_backdoor_sets] or 'none'}", highlight=False)
             for a in r.assumptions:
-                console.print(f"   - {a}", highlight=False)
+                console.print(f"   - {a}", highlight=False, markup=False)
     except InputError as exc:
         _fail_input(exc)
 

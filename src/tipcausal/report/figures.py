@@ -91,10 +91,10 @@ def forest_figure(summary: Mapping[str, Any]) -> Figure:
         ax.set_yticks(range(len(outcomes)), [o.capitalize() for o in reversed(outcomes)])
         ax.set_xlabel(f"Effect of +1 SD consultation on {EFFECT_LABELS[key].lower()}")
         ax.grid(axis="x", alpha=0.3)
-        if any((summary[o].get("truth") or {}).get(key) is not None for o in outcomes):
-            ax.legend(loc="lower right", fontsize=8, frameon=False)
+    if any((summary[o].get("truth") or {}).get(k) is not None for o in outcomes for k in EFFECT_LABELS):
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", fontsize=8, frameon=False)
     fig.suptitle("Average causal effect (posterior mean, 90% and 94% HDI)", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 

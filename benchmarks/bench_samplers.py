@@ -1,0 +1,78 @@
+"""Benchmark the default study's fits per sampler: wall time (compile and sampling apart) and
+minimum bulk ESS per second of sampling. Prints a table and writes benchmarks/results/*.json.
+
+    python benchmarks/bench_samplers.py                      # numpyro, pymc, nutpie; all three Ps
+    python benchmarks/bench_samplers.py --samplers numpyro --outcomes protection
+
+The JAX persistent compilation cache is pointed at a fresh temporary folder (a cold compile, as
+on a new machine) unless --warm-cache is given. PyTensor's own cache (pymc, nutpie) is whatever
+~/.pytensor holds; the first pymc/nutpie fit on a new machine compiles cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--samplers", nargs="+", default=["numpyro", "pymc", "nutpie"])
+    ap.add_argument("--outcomes", nargs="+", default=["prosecution", "protection", "prevention"])
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--warm-cache", action="store_true", help="keep the user's JAX compilation cache")
+    args = ap.parse_args()
+    if not args.warm_cache:
+        os.environ["TIPCAUSAL_JAX_CACHE"] = tempfile.mkdtemp(prefix="tipcausal-jax-cache-")
+
+    from tipcausal.sampling import configure_jax
+
+    configure_jax(args.chains)
+    import arviz as az
+
+    from tipcausal.diagnostics import check_fit
+    from tipcausal.models.binding import bind_data
+    from tipcausal.models.pymc_builder import build_model
+    from tipcausal.sampling import sample
+    from tipcausal.study import load_study, prepare
+
+    study = load_study("default")
+    _, panel, _, _, specs = prepare(study)
+    rows = []
+    print(f"default study, {panel!r}; {args.chains} chains x {args.tune} tune + {args.draws} draws; "
+          f"{os.cpu_count()} CPU cores; python {platform.python_version()}", flush=True)
+    header = f"{'sampler':8} {'outcome':12} {'wall s':>7} {'compile s':>9} {'sample s':>8} {'min ESS':>8} " \
+             f"{'ESS/s':>7} {'div':>4} {'gate':>5}"
+    print(header, flush=True)
+    for backend in args.samplers:
+        for outcome in args.outcomes:
+            spec = specs[outcome]
+            model = build_model(spec, bind_data(panel, spec))
+            t0 = time.perf_counter()
+            run = sample(model, backend=backend, draws=args.draws, tune=args.tune, chains=args.chains,
+                         target_accept=study.sampler.target_accept, seed=study.sampler.seed, progress=False)
+            wall = time.perf_counter() - t0
+            ess = float(az.ess(run.idata.posterior, method="bulk").to_array().min())
+            gate = check_fit(run.idata)
+            row = {"sampler": backend, "outcome": outcome, "wall_s": wall, "compile_s": run.compile_s,
+                   "sampling_s": run.sampling_s, "min_ess_bulk": ess, "min_ess_per_s": ess / run.sampling_s,
+                   "divergences": gate.divergences, "gate": gate.verdict}
+            rows.append(row)
+            print(f"{backend:8} {outcome:12} {wall:7.1f} {run.compile_s:9.1f} {run.sampling_s:8.1f} {ess:8.0f} "
+                  f"{row['min_ess_per_s']:7.1f} {gate.divergences:4d} {gate.verdict:>5}", flush=True)
+    out = Path(__file__).parent / "results" / f"samplers-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"args": vars(args), "cores": os.cpu_count(), "rows": rows}, indent=2))
+    print(f"wrote {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
