@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
 from typing import TypeVar
 
 from tipcausal.errors import InputError
@@ -17,3 +19,23 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
     except KeyError:
         valid = ", ".join(sorted(registry))
         raise InputError(f"unknown {what} {name!r}; valid names: {valid}") from None
+
+
+def library_files(folder: str, suffix: str) -> dict[str, Path]:
+    """Files shipped in ``tipcausal/library/<folder>`` with ``suffix``, by stem."""
+    root = resources.files("tipcausal") / "library" / folder
+    return {Path(str(p)).stem: Path(str(p)) for p in root.iterdir() if str(p).endswith(suffix)}
+
+
+def resolve_file(name_or_path: str | Path, library: dict[str, Path], what: str,
+                 error: type[InputError] = InputError) -> Path:
+    """A path as given, or a library file by name (no suffix); ``error`` names the valid library names."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        if str(name_or_path) not in library:
+            raise error(f"unknown {what} {str(name_or_path)!r}; library {what}s: {', '.join(sorted(library))} "
+                        "(or give a path to a file)")
+        path = library[str(name_or_path)]
+    if not path.is_file():
+        raise error(f"{path}: {what} file not found")
+    return path

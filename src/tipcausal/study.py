@@ -12,7 +12,6 @@ import logging
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +24,7 @@ from tipcausal.diagnostics import GateResult, check_fit
 from tipcausal.errors import InputError
 from tipcausal.identify import Identification, identify_outcome
 from tipcausal.models.spec import ModelSpec, Prior
-from tipcausal.registry import lookup
+from tipcausal.registry import library_files, lookup, resolve_file
 from tipcausal.sampling import SAMPLERS
 
 log = logging.getLogger(__name__)
@@ -103,8 +102,7 @@ class Study:
 
 def library_studies() -> dict[str, Path]:
     """Names and paths of the study files that ship with tipcausal."""
-    root = resources.files("tipcausal") / "library" / "studies"
-    return {Path(str(p)).stem: Path(str(p)) for p in root.iterdir() if str(p).endswith(".toml")}
+    return library_files("studies", ".toml")
 
 
 def _typed(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
@@ -125,15 +123,7 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 
 def load_study(path_or_name: str | Path | None = None) -> Study:
     """Read a study by library name (default ``"default"``) or path, and validate every field."""
-    path = Path(path_or_name) if path_or_name is not None else library_studies()["default"]
-    if not path.suffix:
-        studies = library_studies()
-        if str(path_or_name) not in studies:
-            raise InputError(f"unknown study {str(path_or_name)!r}; library studies: {', '.join(sorted(studies))} "
-                             "(or give a path to a .toml file)")
-        path = studies[str(path_or_name)]
-    if not path.is_file():
-        raise InputError(f"{path}: study file not found")
+    path = resolve_file("default" if path_or_name is None else path_or_name, library_studies(), "study")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import yaml
 
 from tipcausal.errors import DagError
 from tipcausal.provenance import hash_json
+from tipcausal.registry import library_files, resolve_file
 
 NODE_TYPES = ("continuous", "ordinal", "binary", "categorical")
 NODE_KEYS = {"label", "column", "latent", "type", "lag", "note"}
@@ -199,21 +199,12 @@ def parse_dag(data: Any, source: str) -> CausalGraph:
 
 def library_dags() -> dict[str, Path]:
     """Names and paths of the DAG files that ship with tipcausal."""
-    root = resources.files("tipcausal") / "library" / "dags"
-    return {Path(str(p)).stem: Path(str(p)) for p in root.iterdir() if str(p).endswith(".yaml")}
+    return library_files("dags", ".yaml")
 
 
 def load_dag(name_or_path: str | Path) -> CausalGraph:
     """Load a DAG by library name (e.g. ``"default"``) or from a YAML file path."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        lib = library_dags()
-        if str(name_or_path) not in lib:
-            raise DagError(f"unknown DAG {str(name_or_path)!r}; library DAGs: {', '.join(sorted(lib))} "
-                           "(or give a path to a .yaml file)")
-        path = lib[str(name_or_path)]
-    if not path.is_file():
-        raise DagError(f"{path}: DAG file not found")
+    path = resolve_file(name_or_path, library_dags(), "DAG", DagError)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
