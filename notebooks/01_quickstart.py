@@ -21,11 +21,8 @@
 # %%
 import os
 
-from tipcausal.sampling import configure_jax
-
 DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
-CHAINS = 4
-configure_jax(CHAINS)  # one XLA CPU device per chain, before JAX is imported
+CHAINS = 4  # run_study gives JAX one CPU device per chain before JAX is first imported
 
 # %%
 from tipcausal.study import load_study, prepare, run_study

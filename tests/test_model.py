@@ -69,3 +69,8 @@ def test_spec_hash_changes_with_priors():
     a = ModelSpec(outcome="y", treatment="x", covariates=("c",))
     b = a.with_priors({"slope_sd": Prior("HalfNormal", {"sigma": 0.3})})
     assert a.hash != b.hash and a.hash == ModelSpec(outcome="y", treatment="x", covariates=("c",)).hash
+
+
+def test_structure_flags_must_be_booleans():
+    with pytest.raises(InputError, match="country_slopes must be true or false"):
+        ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes="yes")

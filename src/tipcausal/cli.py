@@ -46,16 +46,12 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No sampler progress bars.")] = False,
 ) -> None:
     """Run a study end to end: DAG -> identification -> hierarchical ordinal fits -> effects -> report."""
-    from tipcausal.sampling import configure_jax
-
     from tipcausal.study import load_study, run_study
 
     try:
         spec = load_study(study).with_overrides(draws=draws, tune=tune, chains=chains, seed=seed, backend=sampler,
                                                 output_dir=str(out) if out else None,
                                                 allow_unconverged=allow_unconverged or None)
-        if spec.sampler.backend == "numpyro":
-            configure_jax(spec.sampler.chains)  # before anything imports JAX
         result = run_study(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
                            show_sampler_progress=not quiet)
     except InputError as exc:
@@ -114,15 +110,11 @@ def dag_check(dag: Annotated[str, typer.Argument(help="Library DAG name or YAML 
 def dag_identify(study: Annotated[Optional[str], typer.Argument(help="Study TOML or library name.")] = None) -> None:
     """Identify the effect of the study's treatment on each outcome (DoWhy + guard-rails)."""
     from tipcausal.dag import load_dag
-    from tipcausal.identify import identify_outcome
-    from tipcausal.study import load_study
+    from tipcausal.study import identify_study, load_study
 
     try:
         s = load_study(study)
-        g = load_dag(s.dag)
-        g.check_roles(s.treatment, s.outcomes)
-        for o in s.outcomes:
-            r = identify_outcome(g, s.treatment, o, s.adjustment, s.assume_absorbed, override=s.override)
+        for o, r in identify_study(s, load_dag(s.dag)).items():
             console.print(f"[bold]{o}[/]: {r.status}; open backdoor path: {r.open_path_text or 'none'}; "
                           f"DoWhy backdoor sets: {[list(x) for x in r.dowhy_backdoor_sets] or 'none'}", highlight=False)
             for a in r.assumptions:

@@ -51,32 +51,21 @@ class GateResult:
                 "reasons": list(self.reasons), "worst": dict(self.worst)}
 
 
-def _min_over(ds: xr.Dataset) -> tuple[float, str]:
-    best, where = np.inf, ""
-    for name, da in ds.data_vars.items():
-        values = np.asarray(da.values, dtype=float)
-        if values.size == 0:
-            continue
-        if np.isnan(values).any():
-            return np.nan, name
-        v = float(values.min())
-        if v < best:
-            best, where = v, name
-    return best, where
-
-
-def _max_over(ds: xr.Dataset) -> tuple[float, str]:
-    worst, where = -np.inf, ""
+def _extreme(ds: xr.Dataset, worst: str) -> tuple[float, str]:
+    """The worst (``"min"`` or ``"max"``) value over all variables and the variable holding it;
+    NaN (and the variable) as soon as any value is not finite."""
+    pick = np.min if worst == "min" else np.max
+    value, where = np.nan, ""
     for name, da in ds.data_vars.items():
         values = np.asarray(da.values, dtype=float)
         if values.size == 0:
             continue
         if not np.isfinite(values).all():
-            return np.inf, name
-        v = float(values.max())
-        if v > worst:
-            worst, where = v, name
-    return worst, where
+            return np.nan, name
+        v = float(pick(values))
+        if where == "" or pick([v, value]) == v:
+            value, where = v, name
+    return value, where
 
 
 def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
@@ -93,9 +82,9 @@ def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
     if nonfinite:
         reasons.append(f"non-finite draws in {', '.join(nonfinite)}")
 
-    rhat, worst["rhat"] = _max_over(az.rhat(post))
-    ess_bulk, worst["ess_bulk"] = _min_over(az.ess(post, method="bulk"))
-    ess_tail, worst["ess_tail"] = _min_over(az.ess(post, method="tail"))
+    rhat, worst["rhat"] = _extreme(az.rhat(post), "max")
+    ess_bulk, worst["ess_bulk"] = _extreme(az.ess(post, method="bulk"), "min")
+    ess_tail, worst["ess_tail"] = _extreme(az.ess(post, method="tail"), "min")
     if not np.isfinite(rhat) or rhat > RHAT_MAX:
         reasons.append(f"max R-hat {rhat:.3f} > {RHAT_MAX} ({worst['rhat']})" if np.isfinite(rhat)
                        else f"R-hat not finite ({worst['rhat']})")
@@ -104,7 +93,7 @@ def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
         if not np.isfinite(value) or value < ess_min:
             reasons.append(f"min {label} ESS {value:.0f} < {ess_min} ({worst[key]})")
     if extra is not None and extra_ess_min > 0:
-        extra_ess, where = _min_over(az.ess(extra, method="bulk"))
+        extra_ess, where = _extreme(az.ess(extra, method="bulk"), "min")
         if not np.isfinite(extra_ess) or extra_ess < extra_ess_min:
             reasons.append(f"effect ESS {extra_ess:.0f} < {extra_ess_min:.0f} ({where})")
 

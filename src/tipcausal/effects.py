@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from tipcausal.models.likelihoods import expected_score, prob_score_at_least
-from tipcausal.models.predictor import DATA_NAMES, PARAMETER_NAMES, linear_predictor
+from tipcausal.models.predictor import from_idata, linear_predictor
 
 HDI_PROB = 0.94
 RECOVERY_PROB = 0.90
@@ -59,11 +59,8 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     ``country_expected_score`` and ``country_p_score_ge_4`` (chain, draw, country).
     """
     post = idata.posterior
-    const = idata.constant_data
-    data = {k: np.asarray(const[k].values) for k in DATA_NAMES}
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
-    stacked = {k: np.asarray(post[k].values).reshape((n_chain * n_draw,) + post[k].shape[2:])
-               for k in (*PARAMETER_NAMES, "cutpoints") if k in post}
+    params_all, cut_all, data = from_idata(idata)
     countries = post.coords["country"].values
     n_country = len(countries)
     cidx = data["country_idx"]
@@ -75,8 +72,8 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     by_country = {k: np.empty((total, n_country)) for k in EFFECT_NAMES}
     for start in range(0, total, CHUNK):
         sl = slice(start, min(start + CHUNK, total))
-        params = {k: v[sl] for k, v in stacked.items() if k != "cutpoints"}
-        cut = stacked["cutpoints"][sl]
+        params = {k: v[sl] for k, v in params_all.items()}
+        cut = cut_all[sl]
         eta0 = linear_predictor(params, data)
         eta1 = linear_predictor(params, data, shift=shift_sd)
         diffs = {

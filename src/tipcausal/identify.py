@@ -82,18 +82,23 @@ def _path_is_open(g: nx.DiGraph, path: list[str], given: set[str]) -> bool:
     return True
 
 
-def open_backdoor_path(g: nx.DiGraph, treatment: str, outcome: str,
-                       given: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The shortest backdoor path from treatment to outcome left open by ``given`` (nodes, arrows)."""
+def open_backdoor_path(g: nx.DiGraph, treatment: str, outcome: str, given: set[str]) -> tuple[str, ...] | None:
+    """The shortest backdoor path from treatment to outcome left open by ``given``, as its nodes."""
     skeleton = g.to_undirected(as_view=True)
-    paths = sorted(nx.all_simple_paths(skeleton, treatment, outcome, cutoff=8), key=len)
-    for path in paths:
+    for path in sorted(nx.all_simple_paths(skeleton, treatment, outcome, cutoff=8), key=len):
         if len(path) < 3 or not g.has_edge(path[1], path[0]):
             continue  # not a backdoor path (must start with an arrow into the treatment)
         if _path_is_open(g, path, given):
-            arrows = tuple("<-" if g.has_edge(b, a) else "->" for a, b in zip(path, path[1:]))
-            return tuple(path), arrows
+            return tuple(path)
     return None
+
+
+def path_text(g: nx.DiGraph, path: tuple[str, ...]) -> str:
+    """A path written with its edge directions, e.g. ``t <- u -> y``."""
+    out = [path[0]]
+    for a, b in zip(path, path[1:]):
+        out += ["<-" if g.has_edge(b, a) else "->", b]
+    return " ".join(out)
 
 
 def is_valid_backdoor_set(g: nx.DiGraph, treatment: str, outcome: str, given: set[str]) -> bool:
@@ -153,12 +158,8 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     forbidden = treat_desc | {treatment, outcome}
     candidates = (nx.ancestors(g, treatment) | nx.ancestors(g, outcome)) - forbidden - latent
     backdoor_ok = is_valid_backdoor_set(g, treatment, outcome, candidates)
-    open_path = None
-    arrows: tuple[str, ...] = ()
-    if not backdoor_ok:
-        found = open_backdoor_path(g, treatment, outcome, candidates)
-        if found:
-            open_path, arrows = found
+    open_path = None if backdoor_ok else open_backdoor_path(g, treatment, outcome, candidates)
+    open_text = path_text(g, open_path) if open_path else None
 
     dowhy_text, dowhy_sets = _dowhy_identify(graph, treatment, outcome)
 
@@ -166,13 +167,13 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     assumptions: list[str] = []
     if not refusals and not is_valid_backdoor_set(g, treatment, outcome, given):
         found = open_backdoor_path(g, treatment, outcome, given)
-        where = " ".join(_interleave(*found)) if found else "(a collider or descendant path)"
+        where = path_text(g, found) if found else "(a collider or descendant path)"
         refusals.append(f"the adjustment set {{{', '.join(adjustment)}}}"
                         + (f" with absorbed {{{', '.join(assume_absorbed)}}}" if assume_absorbed else "")
                         + f" leaves the backdoor path {where} open")
     if not backdoor_ok:
-        path_txt = " ".join(_interleave(open_path, arrows)) if open_path else "through a latent node"
-        assumptions.append(f"Not identified by the DAG: the backdoor path {path_txt} stays open whatever observed "
+        where = open_text or "through a latent node"
+        assumptions.append(f"Not identified by the DAG: the backdoor path {where} stays open whatever observed "
                            "variables are adjusted for.")
     if assume_absorbed:
         assumptions.append(f"Assumed: {', '.join(assume_absorbed)} is constant within country over the panel, so "
@@ -188,12 +189,6 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     return Identification(outcome=outcome, treatment=treatment, status=status, backdoor_identified=backdoor_ok,
                           dowhy_backdoor_sets=dowhy_sets, dowhy_estimand=dowhy_text, adjustment=tuple(adjustment),
                           assume_absorbed=tuple(assume_absorbed), open_path=open_path,
-                          open_path_text=" ".join(_interleave(open_path, arrows)) if open_path else None,
+                          open_path_text=open_text,
                           assumptions=tuple(assumptions), refusals=tuple(refusals))
 
-
-def _interleave(path: tuple[str, ...], arrows: tuple[str, ...]) -> list[str]:
-    out = [path[0]]
-    for arrow, node in zip(arrows, path[1:]):
-        out += [arrow, node]
-    return out

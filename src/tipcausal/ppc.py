@@ -6,19 +6,16 @@ import arviz as az
 import numpy as np
 
 from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, category_probs
-from tipcausal.models.predictor import DATA_NAMES, PARAMETER_NAMES, linear_predictor
+from tipcausal.models.predictor import from_idata, linear_predictor
 
 
 def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200) -> dict[str, list]:
     """Observed score shares and replicated shares (``n_draws`` posterior draws, multinomial noise)."""
     rng = np.random.default_rng(seed)
-    post = idata.posterior.stack(sample=("chain", "draw"))
-    total = post.sizes["sample"]
+    post = idata.posterior
+    total = post.sizes["chain"] * post.sizes["draw"]
     pick = rng.choice(total, size=min(n_draws, total), replace=False)
-    params = {k: np.moveaxis(np.asarray(post[k].values), -1, 0)[pick]
-              for k in (*PARAMETER_NAMES, "cutpoints") if k in post}
-    cut = params.pop("cutpoints")
-    data = {k: np.asarray(idata.constant_data[k].values) for k in DATA_NAMES}
+    params, cut, data = from_idata(idata, draws=pick)
     probs = category_probs(linear_predictor(params, data), cut)  # (draws, n, K)
     cum = probs.cumsum(axis=-1)
     u = rng.random(probs.shape[:-1])[..., None]

@@ -231,7 +231,7 @@ def simulate_panel(seed: int, config: SimulationConfig | None = None) -> Simulat
     corr_std = (corruption - 0.55) / 0.30
     will = 0.8 * pressure_c[:, None] - 0.6 * corr_std + (ar1(cfg.will_time_sd) if cfg.will_time_sd > 0 else 0.0)
     cso_latent = (region_cso[region][:, None] + cso_c[:, None] + 0.4 * (dem_logit - 0.2)
-                  + 0.35 * will + ar1(cfg.consultation_within_sd * np.sqrt(1 - 0.7**2) / 1.0))
+                  + 0.35 * will + ar1(cfg.consultation_within_sd * np.sqrt(1 - 0.7**2)))
     # put consultation on the V-Dem-like scale of the real panel
     consultation = cfg.consultation_mean + cfg.consultation_sd * (cso_latent - cso_latent.mean()) / cso_latent.std()
 

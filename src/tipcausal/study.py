@@ -203,7 +203,6 @@ class OutcomeResult:
     gate: GateResult
     effects: dict[str, Any]
     ppc: dict[str, list]
-    timings: dict[str, float]
     n_obs: int
     n_countries: int
     fit_path: Path
@@ -221,7 +220,6 @@ class StudyResult:
     outcomes: dict[str, OutcomeResult] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     out_dir: Path = Path(".")
-    truth: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -250,30 +248,31 @@ def _load_panel(study: Study, graph: CausalGraph):
     return load_panel_csv(study.data_path, schema, kind="real"), None
 
 
+def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification]:
+    """Identification of the study's treatment effect on each outcome (raises on a refused set)."""
+    graph.check_roles(study.treatment, study.outcomes)
+    return {o: identify_outcome(graph, study.treatment, o, study.adjustment, study.assume_absorbed,
+                                override=study.override) for o in study.outcomes}
+
+
 def prepare(study: Study) -> tuple[CausalGraph, Panel, Any, dict[str, Identification], dict[str, ModelSpec]]:
     """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs."""
     graph = load_dag(study.dag)
-    graph.check_roles(study.treatment, study.outcomes)
     panel, sim = _load_panel(study, graph)
     graph.check_columns(panel.frame.columns, panel.source)
-    options = {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between"}
-    opts = {k: v for k, v in study.model_options.items() if k in options}
     covariates = []
     for node_id in study.adjustment:
         node = graph.node(node_id)
         if node.type == "categorical":
-            if node.column != "region" or not opts.get("region_intercepts", True):
+            if node.column != "region" or not study.model_options.get("region_intercepts", True):
                 raise InputError(f"{study.source}: categorical adjustment node {node_id!r} is only supported as the "
                                  "model's region level (column 'region' with region_intercepts = true)")
             continue
         covariates.append(node.column)
-    idents: dict[str, Identification] = {}
-    specs: dict[str, ModelSpec] = {}
-    for outcome in study.outcomes:
-        idents[outcome] = identify_outcome(graph, study.treatment, outcome, study.adjustment,
-                                           study.assume_absorbed, override=study.override)
-        specs[outcome] = ModelSpec(outcome=graph.node(outcome).column, treatment=graph.node(study.treatment).column,
-                                   covariates=tuple(covariates), **opts).with_priors(study.priors)
+    idents = identify_study(study, graph)
+    specs = {o: ModelSpec(outcome=graph.node(o).column, treatment=graph.node(study.treatment).column,
+                          covariates=tuple(covariates), **study.model_options).with_priors(study.priors)
+             for o in study.outcomes}
     return graph, panel, sim, idents, specs
 
 
@@ -284,9 +283,12 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     from tipcausal.models.pymc_builder import build_model
     from tipcausal.ppc import predictive_shares
     from tipcausal.report.render import write_report
-    from tipcausal.sampling import sample
+    from tipcausal.sampling import configure_jax, sample
 
     say = progress or (lambda msg: log.info(msg))
+    if study.sampler.backend == "numpyro":
+        for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
+            say(note)
     graph, panel, sim, idents, specs = prepare(study)
     out_dir = Path(study.output_dir)
     say(f"study {study.name!r}: {panel!r}")
@@ -334,7 +336,7 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
             f"{effects['effects']['expected_score']['hdi_high']:+.3f}]")
         result.outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=idents[outcome], spec=spec, idata=run.idata, gate=gate, effects=effects,
-            ppc=predictive_shares(run.idata, seed=s.seed), timings=prov["timings"], n_obs=data.n_obs,
+            ppc=predictive_shares(run.idata, seed=s.seed), n_obs=data.n_obs,
             n_countries=len(data.coords["country"]), fit_path=fit_path, provenance=prov, truth=truth)
     result.summary = build_summary(result, versions)
     provenance.write_json_atomic(out_dir / "summary.json", result.summary)
@@ -374,7 +376,7 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
             "n_countries": r.n_countries,
             "fit": str(r.fit_path),
             "model_hash": r.spec.hash,
-            "timings": r.timings,
+            "timings": r.provenance["timings"],
         }
         if r.truth is not None:
             entry["truth"] = {k: r.truth[k] for k in ("expected_score", "p_score_ge_4", "slope_sd", "slope_mean")}

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 #: Posterior variables the predictor reads (present only when the spec uses them).
 PARAMETER_NAMES = ("intercept", "slope", "year_effect", "between_effect", "covariate_within", "covariate_between")
 
@@ -33,3 +35,22 @@ def linear_predictor(params: Mapping[str, Any], data: Mapping[str, Any], shift: 
     if "covariate_between" in params:
         eta = eta + (params["covariate_between"][..., None, :] * data["z_between"]).sum(axis=-1)
     return eta
+
+
+def from_idata(idata: Any, draws: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], np.ndarray,
+                                                                    dict[str, np.ndarray]]:
+    """Predictor inputs of a fit: (params with one flat draw axis, cutpoints, data arrays).
+
+    ``draws`` selects flat draw indices (chain-major); default all draws.
+    """
+    post = idata.posterior
+    n = post.sizes["chain"] * post.sizes["draw"]
+    pick = slice(None) if draws is None else draws
+
+    def flat(name: str) -> np.ndarray:
+        values = np.asarray(post[name].values)
+        return values.reshape((n,) + values.shape[2:])[pick]
+
+    params = {k: flat(k) for k in PARAMETER_NAMES if k in post}
+    data = {k: np.asarray(idata.constant_data[k].values) for k in DATA_NAMES}
+    return params, flat("cutpoints"), data

@@ -72,6 +72,9 @@ class ModelSpec:
     priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
 
     def __post_init__(self) -> None:
+        for name in ("country_slopes", "region_intercepts", "within_between"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"model option {name} must be true or false, got {getattr(self, name)!r}")
         lookup(LIKELIHOODS, self.likelihood, "likelihood")
         lookup(YEAR_EFFECTS, self.year_effects, "year_effects option")
         unknown = set(self.priors) - set(DEFAULT_PRIORS)

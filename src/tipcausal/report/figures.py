@@ -1,4 +1,8 @@
-"""Report figures. Each function returns a matplotlib Figure and never calls ``show()``."""
+"""Report figures. Each function returns a matplotlib Figure and never calls ``show()``.
+
+Figures are built as plain ``Figure`` objects (no pyplot state, no backend switch), so importing
+this module changes nothing in a user's session and figures need no closing.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,12 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
+import networkx as nx
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from tipcausal.dag.spec import CausalGraph  # noqa: E402
+from tipcausal.dag.spec import CausalGraph
 
 STYLE = {
     "treatment": "#1b6ca8",
@@ -29,10 +30,9 @@ EFFECT_LABELS = {"expected_score": "Expected score (1-5)", "p_score_ge_4": "P(sc
 
 
 def to_data_uri(fig: Figure, dpi: int = 110) -> str:
-    """PNG data URI of a figure (closes the figure)."""
+    """PNG data URI of a figure."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -46,7 +46,8 @@ def dag_figure(graph: CausalGraph, treatment: str, outcomes: Sequence[str], adju
     for o in outcomes:  # outcomes share the last column
         g.nodes[o]["layer"] = max(d["layer"] for _, d in g.nodes(data=True))
     pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
-    fig, ax = plt.subplots(figsize=(11, 6.2))
+    fig = Figure(figsize=(11, 6.2))
+    ax = fig.subplots()
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=14, edge_color="#7f8c8d", width=1.0,
                            node_size=2600, connectionstyle="arc3,rad=0.06")
     highlight = [(treatment, o) for o in outcomes if g.has_edge(treatment, o)]
@@ -61,7 +62,7 @@ def dag_figure(graph: CausalGraph, treatment: str, outcomes: Sequence[str], adju
                 va="center", fontsize=9, color=text_color, zorder=3,
                 bbox={"boxstyle": "round,pad=0.45", "fc": STYLE[role], "ec": "#566573",
                       "ls": "--" if node.latent else "-", "lw": 1.2})
-    handles = [plt.Line2D([], [], marker="s", ls="", ms=11, mfc=STYLE[k], mec="#566573", label=lbl)
+    handles = [Line2D([], [], marker="s", ls="", ms=11, mfc=STYLE[k], mec="#566573", label=lbl)
                for k, lbl in [("treatment", "treatment"), ("outcome", "outcome"), ("adjusted", "adjusted for"),
                               ("absorbed", "latent, assumed absorbed by country effects"),
                               ("latent", "latent (dashed)"), ("other", "not adjusted")]]
@@ -75,7 +76,8 @@ def dag_figure(graph: CausalGraph, treatment: str, outcomes: Sequence[str], adju
 def forest_figure(summary: Mapping[str, Any]) -> Figure:
     """Average effects of +1 SD consultation per outcome: means, 94% HDIs, truth where known."""
     outcomes = list(summary)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.9 + 0.75 * len(outcomes)), sharey=True)
+    fig = Figure(figsize=(10, 0.9 + 0.75 * len(outcomes)))
+    axes = fig.subplots(1, 2, sharey=True)
     for ax, key in zip(axes, EFFECT_LABELS):
         for i, o in enumerate(outcomes):
             e = summary[o]["effects"][key]
@@ -102,7 +104,8 @@ def caterpillar_figure(by_country: Mapping[str, Mapping[str, Any]], truth: Mappi
                        key: str = "expected_score") -> Figure:
     """Country effects for each outcome, sorted, with 94% HDIs (and true values for simulated data)."""
     outcomes = list(by_country)
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 4.2), sharey=True, squeeze=False)
+    fig = Figure(figsize=(4.2 * len(outcomes), 4.2))
+    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
         items = sorted(by_country[o].items(), key=lambda kv: kv[1][key]["mean"])
         x = np.arange(len(items))
@@ -129,7 +132,8 @@ def caterpillar_figure(by_country: Mapping[str, Mapping[str, Any]], truth: Mappi
 def ppc_figure(ppc: Mapping[str, Mapping[str, list]]) -> Figure:
     """Observed score shares against posterior predictive shares (mean and 94% interval) per outcome."""
     outcomes = list(ppc)
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 3.4), sharey=True, squeeze=False)
+    fig = Figure(figsize=(4.2 * len(outcomes), 3.4))
+    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
         p = ppc[o]
         s = np.array(p["score"])
@@ -151,7 +155,8 @@ def trace_rank_figure(idata: Any, var_names: Sequence[str]) -> Figure:
     import arviz as az
 
     names = [v for v in var_names if v in idata.posterior]
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
+    fig = Figure(figsize=(3.2 * len(names), 2.6))
+    axes = fig.subplots(1, len(names), squeeze=False)
     az.plot_rank(idata, var_names=names, ax=axes[0])
     fig.tight_layout()
     return fig
