@@ -22,6 +22,9 @@ def model(small_sim):
 def test_backend_layout(model, backend):
     run = sample(model, backend=backend, draws=30, tune=30, chains=2, seed=11, progress=False)
     post = run.idata.posterior
+    # the same variables in every backend: the model's free and deterministic variables, nothing internal
+    expected = {v.name for v in model.free_RVs + model.deterministics}
+    assert set(post.data_vars) == expected
     assert dict(post.sizes)["chain"] == 2 and dict(post.sizes)["draw"] == 30
     for name, dims in {"slope": ("chain", "draw", "country"), "cutpoints": ("chain", "draw", "cutpoint"),
                        "year_effect": ("chain", "draw", "year"), "slope_sd": ("chain", "draw")}.items():

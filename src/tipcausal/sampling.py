@@ -155,6 +155,10 @@ def _sample_nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, targe
                           nuts_sampler="nutpie", progressbar=progress, compute_convergence_checks=False,
                           nuts_sampler_kwargs={"cores": min(chains, os.cpu_count() or 1)})
     wall = time.perf_counter() - start
+    # nutpie also stores PyMC's unconstrained value variables (``*_log__``, ``*_zerosum__``...); drop them so
+    # the posterior holds the same variables as every other backend
+    internal = [v for v in idata.posterior.data_vars if str(v).endswith("__")]
+    idata.posterior = idata.posterior.drop_vars(internal)
     inner = float(idata.posterior.attrs.get("sampling_time", wall))
     return SamplerRun(idata=idata, backend="nutpie", wall_s=wall, compile_s=wall - inner, sampling_s=inner)
 
