@@ -64,10 +64,11 @@ def main() -> None:
             gate = check_fit(run.idata)
             row = {"sampler": backend, "outcome": outcome, "wall_s": wall, "compile_s": run.compile_s,
                    "sampling_s": run.sampling_s, "min_ess_bulk": ess, "min_ess_per_s": ess / run.sampling_s,
-                   "divergences": gate.divergences, "gate": gate.verdict}
+                   "divergences": gate.divergences, "gate": gate.verdict, "reasons": list(gate.reasons)}
             rows.append(row)
             print(f"{backend:8} {outcome:12} {wall:7.1f} {run.compile_s:9.1f} {run.sampling_s:8.1f} {ess:8.0f} "
-                  f"{row['min_ess_per_s']:7.1f} {gate.divergences:4d} {gate.verdict:>5}", flush=True)
+                  f"{row['min_ess_per_s']:7.1f} {gate.divergences:4d} {gate.verdict:>5}  {'; '.join(gate.reasons)}",
+                  flush=True)
     out = Path(__file__).parent / "results" / f"samplers-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "cores": os.cpu_count(), "rows": rows}, indent=2))
