@@ -40,6 +40,9 @@ def run(
     seed: Annotated[Optional[int], typer.Option(help="Sampler seed (integer).")] = None,
     sampler: Annotated[Optional[str], typer.Option(help="Sampler backend: numpyro | pymc | nutpie.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: the study's [output] dir).")] = None,
+    sources: Annotated[Optional[Path], typer.Option(help="Source files folder for studies on built real data "
+                                                         "(default: the study's [data] sources, else "
+                                                         "$TIPCAUSAL_DATA/sources).")] = None,
     allow_unconverged: Annotated[bool, typer.Option("--allow-unconverged",
                                                     help="Exit 0 even if a fit fails the diagnostics gate "
                                                          "(results stay flagged as failed).")] = False,
@@ -51,7 +54,8 @@ def run(
     try:
         spec = load_study(study).with_overrides(draws=draws, tune=tune, chains=chains, seed=seed, backend=sampler,
                                                 output_dir=str(out) if out else None,
-                                                allow_unconverged=allow_unconverged or None)
+                                                allow_unconverged=allow_unconverged or None,
+                                                sources=str(sources) if sources else None)
         result = run_study(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
                            show_sampler_progress=not quiet)
     except InputError as exc:
@@ -85,6 +89,41 @@ def simulate(
     for p, e in sim.truth["effects"].items():
         console.print(f"  true effect on {p}: expected score {e['expected_score']:+.3f}, "
                       f"P(score>=4) {e['p_score_ge_4']:+.3f}", highlight=False)
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
+
+
+data_app = typer.Typer(help="Build the real-data panel from source files.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def data_build(
+    manifest: Annotated[Optional[str], typer.Option(help="Source manifest TOML or library name.")] = None,
+    sources: Annotated[Optional[Path], typer.Option(help="Folder holding the source files (default: "
+                                                         "$TIPCAUSAL_DATA/sources).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder for the panel and coverage report.")] = Path(
+        "data/processed"),
+) -> None:
+    """Build the country-year panel (Parquet + CSV) and its coverage report (Markdown + JSON)."""
+    from tipcausal.data.build import build_panel, default_sources_dir, write_build
+
+    try:
+        build = build_panel(manifest, sources or default_sources_dir(),
+                            progress=lambda m: console.print(m, highlight=False, markup=False))
+        paths = write_build(build, out)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    cov = build.coverage
+    console.print(f"panel: {cov['panel']['rows']} country-years, {cov['panel']['countries_with_base_values']} "
+                  f"countries with base values, {cov['window'][0]}-{cov['window'][1]}", highlight=False)
+    for name, cc in cov["complete_cases"].items():
+        console.print(f"  complete cases [{name}]: {cc['rows']} country-years, {cc['countries']} countries",
+                      highlight=False, markup=False)
+    for sid, src in cov["sources"].items():
+        if src["unmatched"]:
+            console.print(f"  {sid}: unmatched " + ", ".join(f"{u['country']} ({u['reason']})"
+                                                           for u in src["unmatched"]), highlight=False, markup=False)
     console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
 
 

@@ -19,7 +19,7 @@ import arviz as az
 
 from tipcausal import provenance
 from tipcausal.dag.spec import CausalGraph, load_dag
-from tipcausal.data.panel import Panel, PanelSchema, load_panel_csv
+from tipcausal.data.panel import Panel, PanelSchema, load_panel_csv, validate_panel
 from tipcausal.diagnostics import GateResult, check_fit
 from tipcausal.errors import InputError
 from tipcausal.identify import Identification, identify_outcome
@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 SECTIONS = {
     "study": {"name", "title"},
     "causal": {"dag", "treatment", "outcomes", "adjustment", "assume_absorbed", "override"},
-    "data": {"kind", "seed", "n_countries", "path"},
+    "data": {"kind", "seed", "n_countries", "path", "manifest", "sources", "dir"},
     "model": {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between", "priors"},
     "sampler": {"backend", "draws", "tune", "chains", "target_accept", "seed"},
     "output": {"dir", "allow_unconverged"},
 }
-DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file"}
+DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
+              "built": "the real-data panel built from a source manifest (tipcausal data build)"}
 EFFECT_ESS_MIN = 400
 
 
@@ -75,10 +76,13 @@ class Study:
     sampler: SamplerSettings
     output_dir: str
     allow_unconverged: bool
+    data_manifest: str = "default"
+    data_sources: str | None = None
+    data_dir: str = "data/processed"
 
     def with_overrides(self, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
                        seed: int | None = None, backend: str | None = None, output_dir: str | None = None,
-                       allow_unconverged: bool | None = None) -> Study:
+                       allow_unconverged: bool | None = None, sources: str | None = None) -> Study:
         """A copy with command-line overrides applied (None keeps the study's value)."""
         s = self.sampler
         sampler = replace(s, draws=draws if draws is not None else s.draws,
@@ -88,6 +92,7 @@ class Study:
                           backend=backend if backend is not None else s.backend)
         lookup(SAMPLERS, sampler.backend, "sampler")
         return replace(self, sampler=sampler, output_dir=output_dir or self.output_dir,
+                       data_sources=sources or self.data_sources,
                        allow_unconverged=self.allow_unconverged if allow_unconverged is None else allow_unconverged)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +101,8 @@ class Study:
                 "treatment": self.treatment, "outcomes": list(self.outcomes), "adjustment": list(self.adjustment),
                 "assume_absorbed": list(self.assume_absorbed), "override": self.override,
                 "data": {"kind": self.data_kind, "seed": self.data_seed, "n_countries": self.n_countries,
-                         "path": self.data_path},
+                         "path": self.data_path, "manifest": self.data_manifest, "sources": self.data_sources,
+                         "dir": self.data_dir},
                 "model": self.model_options, "sampler": self.sampler.__dict__, "output_dir": self.output_dir}
 
 
@@ -149,6 +155,13 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
         if not data_path:
             raise InputError(f"{src}: [data] kind = 'csv' needs path = 'FILE.csv'")
         data_path = str((path.parent / data_path).resolve()) if not Path(data_path).is_absolute() else data_path
+    manifest = _typed(data.get("manifest", "default"), str, f"{src}: [data] manifest")
+    if Path(manifest).suffix:  # a path, relative to the study file
+        manifest = str((path.parent / manifest).resolve()) if not Path(manifest).is_absolute() else manifest
+    sources = data.get("sources")
+    if sources is not None:
+        sources = _typed(sources, str, f"{src}: [data] sources")
+        sources = str((path.parent / sources).resolve()) if not Path(sources).is_absolute() else sources
     priors = {}
     for name, p in (model.pop("priors", {}) or {}).items():
         if not isinstance(p, dict) or "dist" not in p or not isinstance(p.get("params", {}), dict):
@@ -182,6 +195,9 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
         sampler=sampler,
         output_dir=_typed(out.get("dir", f"reports/{path.stem}"), str, f"{src}: [output] dir"),
         allow_unconverged=_typed(out.get("allow_unconverged", False), bool, f"{src}: [output] allow_unconverged"),
+        data_manifest=manifest,
+        data_sources=sources,
+        data_dir=_typed(data.get("dir", "data/processed"), str, f"{src}: [data] dir"),
     )
     if study.data_kind == "simulated" and study.n_countries < 12:
         raise InputError(f"{src}: [data] n_countries must be at least 12")
@@ -235,7 +251,7 @@ class StudyResult:
 Progress = Callable[[str], None]
 
 
-def _load_panel(study: Study, graph: CausalGraph):
+def _load_panel(study: Study, graph: CausalGraph, say: Progress | None = None):
     """The study's panel (and the simulation truth, for simulated data)."""
     if study.data_kind == "simulated":
         from tipcausal.simulate import SimulationConfig, simulate_panel
@@ -245,7 +261,23 @@ def _load_panel(study: Study, graph: CausalGraph):
     numeric = tuple(c for n, c in graph.columns().items()
                     if graph.node(n).type != "categorical" and n not in study.outcomes)
     schema = PanelSchema(outcomes=tuple(graph.node(o).column for o in study.outcomes), numeric=numeric)
-    return load_panel_csv(study.data_path, schema, kind="real"), None
+    if study.data_kind == "csv":
+        return load_panel_csv(study.data_path, schema, kind="real"), None
+    from tipcausal.data.build import default_sources_dir, ensure_built
+
+    sources = Path(study.data_sources) if study.data_sources else default_sources_dir()
+    frame, info, _ = ensure_built(study.data_manifest, sources, study.data_dir, progress=say)
+    return built_panel(frame, info, schema, Path(study.data_dir) / "panel.parquet"), None
+
+
+def built_panel(frame: Any, info: dict[str, Any], schema: PanelSchema, source: Path) -> Panel:
+    """A Panel over a built real-data panel; rows missing a group column stay and are dropped per model."""
+    schema = replace(schema, group_columns=())
+    validate_panel(frame, schema, str(source))
+    meta = {"citations": [f"{s['title']}: {s['citation']}" for s in info["sources"].values()],
+            "build_key": info["build_key"], "manifest": info["manifest"], "source_sha256": info["source_sha256"],
+            "derived": info["derived"]}
+    return Panel(frame=frame, schema=schema, kind="real", source=str(source), meta=meta)
 
 
 def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification]:
@@ -255,10 +287,10 @@ def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification
                                 override=study.override) for o in study.outcomes}
 
 
-def prepare(study: Study) -> tuple[CausalGraph, Panel, Any, dict[str, Identification], dict[str, ModelSpec]]:
+def prepare(study: Study, progress: Progress | None = None) -> tuple[CausalGraph, Panel, Any, dict[str, Identification], dict[str, ModelSpec]]:
     """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs."""
     graph = load_dag(study.dag)
-    panel, sim = _load_panel(study, graph)
+    panel, sim = _load_panel(study, graph, progress)
     graph.check_columns(panel.frame.columns, panel.source)
     covariates = []
     for node_id in study.adjustment:
@@ -289,7 +321,7 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     if study.sampler.backend == "numpyro":
         for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
             say(note)
-    graph, panel, sim, idents, specs = prepare(study)
+    graph, panel, sim, idents, specs = prepare(study, say)
     out_dir = Path(study.output_dir)
     say(f"study {study.name!r}: {panel!r}")
     for outcome, ident in idents.items():
@@ -314,7 +346,7 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
         prov = {
             "study": study.name, "study_file": study.source, "outcome": outcome, "seed": s.seed,
             "sampler": {**s.__dict__}, "data_hash": panel.hash, "data_kind": panel.kind, "data_source": panel.source,
-            "dag_hash": graph.hash, "dag_source": graph.source, "model_spec": spec.to_dict(), "model_hash": spec.hash,
+            "dag_hash": graph.hash, "dag_source": graph.source, "data_build": panel.meta, "model_spec": spec.to_dict(), "model_hash": spec.hash,
             "treatment_sd": data.treatment_sd, "treatment_mean": data.treatment_mean,
             "covariate_scale": data.covariate_scale, "dropped_incomplete": data.dropped,
             "identification": idents[outcome].to_dict(), "versions": versions, "created": provenance.utc_now(),
@@ -387,7 +419,8 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
         "study": study.name,
         "title": study.title,
         "data": {"kind": kind, "hash": result.panel.hash, "source": result.panel.source,
-                 "rows": len(result.panel.frame), "countries": result.panel.n_countries},
+                 "rows": len(result.panel.frame), "countries": result.panel.n_countries,
+                 "build_key": result.panel.meta.get("build_key"), "citations": result.panel.meta.get("citations", [])},
         "treatment": study.treatment,
         "effect_definition": "change from raising the treatment by one SD in every observed country-year "
                              "(do-operator, averaged over observed country-years); intervals are 94% HDIs",

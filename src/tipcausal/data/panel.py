@@ -43,6 +43,7 @@ class Panel:
     kind: Literal["simulated", "real"]
     source: str
     hash: str = field(default="")
+    meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.hash:

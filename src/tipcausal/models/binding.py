@@ -68,8 +68,10 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     if missing_cols:
         raise InputError(f"{panel.source}: column(s) {', '.join(missing_cols)} needed by the model of "
                          f"{spec.outcome!r} are not in the panel")
-    dropped = {c: int(frame[c].isna().sum()) for c in needed}
-    complete = frame[needed].notna().all(axis=1)
+    if "region" not in frame.columns:
+        raise InputError(f"{panel.source}: the panel has no 'region' column (needed for the region level)")
+    dropped = {c: int(frame[c].isna().sum()) for c in [*needed, "region"]}
+    complete = frame[[*needed, "region"]].notna().all(axis=1)
     for col, n in dropped.items():
         if n:
             log.info("%s: %d country-year(s) missing %s dropped (complete-case analysis)", spec.outcome, n, col)

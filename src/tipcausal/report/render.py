@@ -60,7 +60,7 @@ def build_context(result: StudyResult) -> dict[str, Any]:
                       for o, r in result.outcomes.items()},
         "top_bottom": {o: _top_bottom(r.effects["by_country"]) for o, r in result.outcomes.items()},
         "priors": [(name, prior.describe(), PRIOR_ROLES[name]) for name, prior in first.spec.active_priors().items()],
-        "citations": CITATIONS[result.panel.kind],
+        "citations": result.panel.meta.get("citations") or CITATIONS[result.panel.kind],
         "any_failed": not result.passed,
         "conditional": any(r.identification.status != "identified" for r in result.outcomes.values()),
     }
