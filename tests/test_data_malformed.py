@@ -288,3 +288,20 @@ def test_stata_and_excel_sources(tmp_path):
     (src / "manifest2.toml").write_text(manifest)
     other = build_panel(src / "manifest2.toml", src).panel
     pd.testing.assert_frame_equal(ref, other)
+
+
+def test_adding_a_measurement_sd_column_needs_only_the_manifest(tmp_path):
+    """An official V-Dem release with `_sd` columns: one manifest line brings the SD into the panel."""
+    files = clean_files()
+    lines = files["vdem.csv"].strip().split("\n")
+    files["vdem.csv"] = "\n".join([lines[0] + ",v2cscnsult_sd"] + [ln + ",0.25" for ln in lines[1:]]) + "\n"
+    manifest = MANIFEST.replace('v2x_corr = { from = "v2x_corr", scale = "unit_interval" }',
+                                'v2x_corr = { from = "v2x_corr", scale = "unit_interval" }\n'
+                                'v2cscnsult_sd = { from = "v2cscnsult_sd", scale = "vdem_sd" }')
+    src = write_sources(tmp_path / "src", files, manifest)
+    panel = build_panel(src / "manifest.toml", src).panel
+    assert (panel["v2cscnsult_sd"] == 0.25).all()
+    files["vdem.csv"] = files["vdem.csv"].replace(",0.25\n", ",-0.25\n", 1)
+    src = write_sources(tmp_path / "src2", files, manifest)
+    with pytest.raises(Exception, match=r"column 'v2cscnsult_sd': value\(s\) -0.25 not a number in \[0, 6\]"):
+        build_panel(src / "manifest.toml", src)

@@ -128,3 +128,35 @@ def test_write_and_rebuild_only_when_stale(build, real_data_dir, tmp_path):
     _, info3, rebuilt = ensure_built(manifest, real_data_dir / "sources", out)
     assert rebuilt and info3["build_key"] != build.key
     assert info3["panel_hash"] == build.info["panel_hash"]
+
+
+@pytest.mark.sampling
+def test_real_study_runs_end_to_end_and_cites_sources(real_data_dir, tmp_path):
+    """`tipcausal run` on the real-data study (one outcome, short chains): builds the panel, fits, reports."""
+    from typer.testing import CliRunner
+
+    from tipcausal.cli import EXIT_UNCONVERGED, app
+    from tipcausal.study import library_studies
+
+    text = library_studies()["real"].read_text()
+    text = text.replace('outcomes = ["prosecution", "protection", "prevention"]', 'outcomes = ["protection"]')
+    text = text.replace('dir = "data/processed"', f'dir = "{tmp_path / "processed"}"')
+    study = tmp_path / "real.toml"
+    study.write_text(text)
+    out = tmp_path / "report"
+    res = CliRunner().invoke(app, ["run", str(study), "--sources", str(real_data_dir / "sources"), "--draws", "150",
+                                   "--tune", "200", "--chains", "2", "--out", str(out), "--quiet"])
+    assert res.exit_code in (0, EXIT_UNCONVERGED), res.output
+    assert "building panel" in res.output
+    assert (tmp_path / "processed" / "coverage.md").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data"]["kind"] == "real" and summary["data"]["build_key"]
+    assert 1900 <= summary["outcomes"]["protection"]["n_obs"] <= 1960
+    assert 155 <= summary["outcomes"]["protection"]["n_countries"] <= 165
+    report = (out / "report.html").read_text()
+    for cited in ("Cho, S.-Y., Dreher, A. &amp; Neumayer, E. (2014)", "doi:10.23696/vdemds20",
+                  "Kelley, J. G. &amp; Simmons, B. A. (2015)", "Trafficking in Persons Report"):
+        assert cited in report, cited
+    prov = json.loads((out / "fits" / "protection.provenance.json").read_text())
+    assert prov["data_build"]["build_key"] == summary["data"]["build_key"]
+    assert prov["dropped_incomplete"]["region"] > 0  # countries without a V-Dem region are counted, not silent

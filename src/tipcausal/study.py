@@ -276,7 +276,7 @@ def built_panel(frame: Any, info: dict[str, Any], schema: PanelSchema, source: P
     validate_panel(frame, schema, str(source))
     meta = {"citations": [f"{s['title']}: {s['citation']}" for s in info["sources"].values()],
             "build_key": info["build_key"], "manifest": info["manifest"], "source_sha256": info["source_sha256"],
-            "derived": info["derived"]}
+            "derived": info["derived"], "coverage": str(source.parent / "coverage.md")}
     return Panel(frame=frame, schema=schema, kind="real", source=str(source), meta=meta)
 
 
