@@ -127,7 +127,7 @@ def data_build(
     console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
 
 
-dag_app = typer.Typer(help="Inspect DAGs: check, identify.", no_args_is_help=True)
+dag_app = typer.Typer(help="DAGs: check, show, identify, test against the panel.", no_args_is_help=True)
 app.add_typer(dag_app, name="dag")
 
 
@@ -145,21 +145,116 @@ def dag_check(dag: Annotated[str, typer.Argument(help="Library DAG name or YAML 
                   f"{len(g.edges)} edges, hash {g.hash}", highlight=False)
 
 
+def _sets(sets) -> str:
+    return "; ".join("{" + ", ".join(x) + "}" for x in sets) if sets else "none"
+
+
+def _print_identification(label: str, results: dict) -> None:
+    for o, r in results.items():
+        console.print(f"[bold]{escape(label)}{o}[/]: {r.status}; open backdoor path: {r.open_path_text or 'none'}",
+                      highlight=False)
+        opt = "{" + ", ".join(r.optimal_set) + "}" if r.optimal_set is not None else "none"
+        opt_a = "{" + ", ".join(r.optimal_set_assumed) + "}" if r.optimal_set_assumed is not None else "none"
+        lines = [f"minimal adjustment sets (observed only): {_sets(r.minimal_sets)}; efficient (O-set): {opt}"]
+        if r.assume_absorbed:
+            lines.append(f"given absorbed {{{', '.join(r.assume_absorbed)}}}: minimal {_sets(r.minimal_sets_assumed)}; "
+                         f"efficient {opt_a}")
+        lines.append(f"front-door: {_sets([r.frontdoor] if r.frontdoor else [])}; instruments: "
+                     f"{', '.join(r.instruments) or 'none'}; DoWhy backdoor sets: {_sets(r.dowhy_backdoor_sets)}")
+        lines.append(f"adjusting for: {{{', '.join(r.adjustment)}}}")
+        lines += list(r.assumptions)
+        for line in lines:
+            console.print(f"   - {line}", highlight=False, markup=False)
+
+
 @dag_app.command("identify")
-def dag_identify(study: Annotated[Optional[str], typer.Argument(help="Study TOML or library name.")] = None) -> None:
+def dag_identify(
+    study: Annotated[Optional[str], typer.Argument(help="Study TOML or library name.")] = None,
+    variants: Annotated[bool, typer.Option("--variants", help="Also identify under every library DAG, each "
+                                                               "adjusting for its own efficient set.")] = False,
+) -> None:
     """Identify the effect of the study's treatment on each outcome (DoWhy + guard-rails)."""
     from tipcausal.dag import load_dag
-    from tipcausal.study import identify_study, load_study
+    from tipcausal.study import identify_study, identify_variants, load_study
 
     try:
         s = load_study(study)
-        for o, r in identify_study(s, load_dag(s.dag)).items():
-            console.print(f"[bold]{o}[/]: {r.status}; open backdoor path: {r.open_path_text or 'none'}; "
-                          f"DoWhy backdoor sets: {[list(x) for x in r.dowhy_backdoor_sets] or 'none'}", highlight=False)
-            for a in r.assumptions:
-                console.print(f"   - {a}", highlight=False, markup=False)
+        _print_identification("", identify_study(s, load_dag(s.dag)))
+        if variants:
+            for name, results in identify_variants(s).items():
+                console.print(f"\n[bold]DAG variant {escape(name)}[/]", highlight=False)
+                if isinstance(results, str):
+                    console.print(f"   {results}", highlight=False, markup=False)
+                else:
+                    _print_identification(f"{name}: ", results)
     except InputError as exc:
         _fail_input(exc)
+
+
+@dag_app.command("show")
+def dag_show(
+    dag: Annotated[str, typer.Argument(help="Library DAG name or YAML path.")] = "default",
+    study: Annotated[Optional[str], typer.Option(help="Study whose roles (treatment, outcomes, adjustment) "
+                                                      "style the nodes (default: the default study).")] = None,
+    out: Annotated[Path, typer.Option(help="Image file to write (.png, .svg or .pdf).")] = Path("dag.png"),
+) -> None:
+    """Draw a DAG (treatment, outcomes, latent, adjusted and unadjusted nodes styled apart)."""
+    from tipcausal.dag import load_dag
+    from tipcausal.dag.draw import draw_dag
+    from tipcausal.provenance import write_atomic_with
+    from tipcausal.study import load_study
+
+    try:
+        g = load_dag(dag)
+        s = load_study(study)
+        if out.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"{out}: the image must end in .png, .svg or .pdf")
+        fig = draw_dag(g, s)
+        write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=out.suffix.lstrip(".").lower(), dpi=130,
+                                                       bbox_inches="tight"))
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    console.print(f"wrote {out}", highlight=False)
+
+
+@dag_app.command("test")
+def dag_test(
+    study: Annotated[Optional[str], typer.Argument(help="Study TOML or library name (its panel is used).")] = None,
+    dag: Annotated[Optional[str], typer.Option(help="DAG to test (default: the study's).")] = None,
+    alpha: Annotated[float, typer.Option(help="Family-wise error rate (Holm).")] = 0.05,
+    sources: Annotated[Optional[Path], typer.Option(help="Source files folder for built real data.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the table as CSV.")] = None,
+) -> None:
+    """Test the DAG's implied conditional independences on the study's panel, clustered by country."""
+    from tipcausal.dag import load_dag
+    from tipcausal.dag.implications import implication_report
+    from tipcausal.provenance import write_text_atomic
+    from tipcausal.study import load_panel_for, load_study
+
+    try:
+        s = load_study(study).with_overrides(sources=str(sources) if sources else None)
+        g = load_dag(dag or s.dag)
+        panel = load_panel_for(s, g, say=lambda m: console.print(m, highlight=False, markup=False))
+        table = implication_report(panel.frame, g, alpha=alpha)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    console.print(f"DAG {g.name}: {len(table)} implied independence(s) tested on {panel.source} "
+                  f"(country-clustered regression tests, Holm at alpha = {alpha}; naive i.i.d. and DoWhy for "
+                  "comparison)", highlight=False, markup=False)
+    for r in table.itertuples():
+        if isinstance(r.skipped, str):
+            console.print(f"  {r.implication}: not tested ({r.skipped})", highlight=False, markup=False)
+            continue
+        verdict = "REJECTED" if r.rejected_clustered else "not rejected"
+        dowhy = "n/a" if r.p_dowhy is None or r.p_dowhy != r.p_dowhy else f"{r.p_dowhy:.3g}"
+        console.print(f"  {r.implication}: {verdict} (clustered p = {r.p_clustered:.3g}, Holm {r.p_clustered_holm:.3g}; "
+                      f"naive p = {r.p_naive:.3g}; DoWhy p = {dowhy}; n = {r.n}, {r.countries} countries)",
+                      highlight=False, markup=False)
+    if out:
+        write_text_atomic(out, table.to_csv(index=False))
+        console.print(f"wrote {out}", highlight=False)
 
 
 def main() -> None:

@@ -20,17 +20,18 @@ import contextlib
 import io
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from tipcausal.dag.adjustment import minimal_adjustment_sets, optimal_adjustment_set
 from tipcausal.dag.spec import CausalGraph
 from tipcausal.errors import IdentificationError
 
-Status = Literal["identified", "conditional", "overridden"]
+Status = Literal["identified", "conditional", "overridden", "not_identified"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,25 @@ class Identification:
     open_path_text: str | None
     assumptions: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()
+    minimal_sets: tuple[tuple[str, ...], ...] = ()
+    optimal_set: tuple[str, ...] | None = None
+    minimal_sets_assumed: tuple[tuple[str, ...], ...] = ()
+    optimal_set_assumed: tuple[str, ...] | None = None
+    frontdoor: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain-data form for summaries and provenance."""
         return {
             "status": self.status,
             "backdoor_identified": self.backdoor_identified,
+            "minimal_adjustment_sets": [list(s) for s in self.minimal_sets],
+            "optimal_adjustment_set": list(self.optimal_set) if self.optimal_set is not None else None,
+            "minimal_adjustment_sets_assumed": [list(s) for s in self.minimal_sets_assumed],
+            "optimal_adjustment_set_assumed": (list(self.optimal_set_assumed)
+                                               if self.optimal_set_assumed is not None else None),
+            "frontdoor": list(self.frontdoor),
+            "instruments": list(self.instruments),
             "dowhy_backdoor_sets": [list(s) for s in self.dowhy_backdoor_sets],
             "adjustment": list(self.adjustment),
             "assume_absorbed": list(self.assume_absorbed),
@@ -108,8 +122,9 @@ def is_valid_backdoor_set(g: nx.DiGraph, treatment: str, outcome: str, given: se
     return nx.is_d_separator(_backdoor_graph(g, treatment), {treatment}, {outcome}, given)
 
 
-def _dowhy_identify(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str, tuple[tuple[str, ...], ...]]:
-    """Run DoWhy's identification; return its printed estimand and its backdoor sets."""
+def _dowhy_identify(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str, tuple[tuple[str, ...], ...],
+                                                                              tuple[str, ...], tuple[str, ...]]:
+    """Run DoWhy's identification; return its printed estimand, backdoor sets, frontdoor and IV variables."""
     from dowhy import CausalModel  # heavy import, only when identifying
 
     observed = list(graph.observed)
@@ -124,7 +139,9 @@ def _dowhy_identify(graph: CausalGraph, treatment: str, outcome: str) -> tuple[s
     for key, variables in (estimand.backdoor_variables or {}).items():
         if variables is not None and key.startswith("backdoor"):
             sets.append(tuple(sorted(variables)))
-    return str(estimand), tuple(sorted(set(sets)))
+    frontdoor = tuple(sorted(estimand.frontdoor_variables or ()))
+    instruments = tuple(sorted(estimand.instrumental_variables or ()))
+    return str(estimand), tuple(sorted(set(sets))), frontdoor, instruments
 
 
 def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustment: tuple[str, ...],
@@ -161,7 +178,12 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
     open_path = None if backdoor_ok else open_backdoor_path(g, treatment, outcome, candidates)
     open_text = path_text(g, open_path) if open_path else None
 
-    dowhy_text, dowhy_sets = _dowhy_identify(graph, treatment, outcome)
+    dowhy_text, dowhy_sets, frontdoor, instruments = _dowhy_identify(graph, treatment, outcome)
+    absorbed = frozenset(assume_absorbed)
+    minimal = tuple(minimal_adjustment_sets(g, treatment, outcome, latent))
+    optimal = optimal_adjustment_set(g, treatment, outcome, latent)
+    minimal_assumed = tuple(minimal_adjustment_sets(g, treatment, outcome, latent, absorbed)) if absorbed else minimal
+    optimal_assumed = optimal_adjustment_set(g, treatment, outcome, latent, absorbed) if absorbed else optimal
 
     given = set(adjustment) | set(assume_absorbed)
     assumptions: list[str] = []
@@ -175,6 +197,12 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
         where = open_text or "through a latent node"
         assumptions.append(f"Not identified by the DAG: the backdoor path {where} stays open whatever observed "
                            "variables are adjusted for.")
+    if not backdoor_ok and (frontdoor or instruments):
+        routes = ([f"the front-door criterion through {{{', '.join(frontdoor)}}}"] if frontdoor else []) + (
+            [f"the instrument(s) {{{', '.join(instruments)}}}"] if instruments else [])
+        assumptions.append("The DAG identifies the effect by " + " and by ".join(routes) + " (DoWhy estimand); "
+                           "tipcausal's hierarchical models estimate backdoor-adjusted effects, so this route is "
+                           "reported, not estimated.")
     if assume_absorbed:
         assumptions.append(f"Assumed: {', '.join(assume_absorbed)} is constant within country over the panel, so "
                            "country intercepts and the country means of the treatment and covariates absorb it "
@@ -190,5 +218,31 @@ def identify_outcome(graph: CausalGraph, treatment: str, outcome: str, adjustmen
                           dowhy_backdoor_sets=dowhy_sets, dowhy_estimand=dowhy_text, adjustment=tuple(adjustment),
                           assume_absorbed=tuple(assume_absorbed), open_path=open_path,
                           open_path_text=open_text,
-                          assumptions=tuple(assumptions), refusals=tuple(refusals))
+                          assumptions=tuple(assumptions), refusals=tuple(refusals), minimal_sets=minimal,
+                          optimal_set=optimal, minimal_sets_assumed=minimal_assumed,
+                          optimal_set_assumed=optimal_assumed, frontdoor=frontdoor, instruments=instruments)
 
+
+
+def identify_with_dag(graph: CausalGraph, treatment: str, outcomes: tuple[str, ...],
+                      assume_absorbed: tuple[str, ...] = ()) -> dict[str, Identification]:
+    """What ``graph`` implies for each outcome, adjusting for its own efficient (O-) set.
+
+    Used to compare the DAG library's variants: the adjustment set is the graph's optimal set given
+    the absorbed latents (or, failing that, its first minimal set; else nothing), so nothing is refused.
+    """
+    graph.check_roles(treatment, outcomes)
+    g = graph.to_networkx()
+    latent = set(graph.latent)
+    absorbed = tuple(a for a in assume_absorbed if a in g)
+    out = {}
+    for o in outcomes:
+        optimal = optimal_adjustment_set(g, treatment, o, latent, frozenset(absorbed))
+        minimal = minimal_adjustment_sets(g, treatment, o, latent, frozenset(absorbed))
+        adjustment = optimal if optimal is not None else (minimal[0] if minimal else ())
+        result = identify_outcome(graph, treatment, o, tuple(adjustment), absorbed, override=True)
+        if optimal is None and not minimal:
+            result = replace(result, status="not_identified", refusals=(),
+                             assumptions=tuple(a for a in result.assumptions if not a.startswith("Guard-rails")))
+        out[o] = result
+    return out

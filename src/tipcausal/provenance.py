@@ -119,6 +119,8 @@ def write_atomic_with(target: str | Path, writer: Callable[[Path], None],
 def _json_default(obj: Any) -> Any:
     import numpy as np
 
+    if isinstance(obj, np.bool_):
+        return bool(obj)
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.floating):

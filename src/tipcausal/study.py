@@ -236,6 +236,8 @@ class StudyResult:
     outcomes: dict[str, OutcomeResult] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     out_dir: Path = Path(".")
+    variants: dict[str, Any] = field(default_factory=dict)
+    dag_tests: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -278,6 +280,29 @@ def built_panel(frame: Any, info: dict[str, Any], schema: PanelSchema, source: P
             "build_key": info["build_key"], "manifest": info["manifest"], "source_sha256": info["source_sha256"],
             "derived": info["derived"], "coverage": str(source.parent / "coverage.md")}
     return Panel(frame=frame, schema=schema, kind="real", source=str(source), meta=meta)
+
+
+def load_panel_for(study: Study, graph: CausalGraph, say: Progress | None = None) -> Panel:
+    """The study's panel (simulated, CSV or built), validated against ``graph``'s columns."""
+    panel, _ = _load_panel(study, graph, say)
+    graph.check_columns(panel.frame.columns, panel.source)
+    return panel
+
+
+def identify_variants(study: Study) -> dict[str, dict[str, Identification] | str]:
+    """Identification of the study's question under every library DAG (each with its efficient set)."""
+    from tipcausal.dag.spec import library_dags
+    from tipcausal.identify import identify_with_dag
+
+    out: dict[str, dict[str, Identification] | str] = {}
+    for name in sorted(library_dags()):
+        g = load_dag(name)
+        missing = [n for n in (study.treatment, *study.outcomes) if n not in g.node_ids]
+        if missing:
+            out[name] = f"not applicable: the DAG has no node(s) {', '.join(missing)}"
+            continue
+        out[name] = identify_with_dag(g, study.treatment, study.outcomes, study.assume_absorbed)
+    return out
 
 
 def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification]:
@@ -328,6 +353,9 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
         say(f"  {outcome}: identification {ident.status}"
             + (f" (open path: {ident.open_path_text})" if ident.open_path_text else ""))
     result = StudyResult(study=study, graph=graph, panel=panel, out_dir=out_dir)
+    result.variants, result.dag_tests = dag_checks(study, graph, panel)
+    say(f"DAG tests: {result.dag_tests['n_rejected']} of {result.dag_tests['n_tested']} implied independence(s) "
+        f"rejected by country-clustered tests (Holm, alpha {result.dag_tests['alpha']})")
     versions = provenance.library_versions()
     if sim is not None:
         sim.save(out_dir / "data")
@@ -378,6 +406,31 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     return result
 
 
+def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.05) -> tuple[dict, dict]:
+    """Identification under every library DAG, and the clustered tests of the study DAG's implications."""
+    import math
+
+    from tipcausal.dag.implications import implication_report
+    from tipcausal.dag.spec import library_dags
+
+    variants: dict[str, Any] = {}
+    for name, results in identify_variants(study).items():
+        variants[name] = {"rationale": load_dag(library_dags()[name]).rationale, "results": results}
+    table = implication_report(panel.frame, graph, alpha=alpha)
+    rows = []
+    for r in table.to_dict(orient="records"):
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        clean["given"] = list(clean.get("given") or [])
+        rows.append(clean)
+    tested = [r for r in rows if r.get("p_clustered") is not None]
+    tests = {"alpha": alpha, "rows": rows, "n_tested": len(tested),
+             "n_rejected": sum(bool(r["rejected_clustered"]) for r in tested),
+             "n_rejected_naive": sum(bool(r["rejected_naive"]) for r in tested),
+             "method": "OLS of the later variable on the earlier one + conditioning set; country-clustered CR1 "
+                       "F test (G-1 df); Holm across implications"}
+    return variants, tests
+
+
 def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path) -> Path:
     """Write a fit as netCDF plus ``<name>.provenance.json``, each atomically (verified before rename)."""
     idata.posterior.attrs["tipcausal_provenance"] = provenance.canonical_json(
@@ -426,6 +479,11 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
                              "(do-operator, averaged over observed country-years); intervals are 94% HDIs",
         "all_passed": result.passed,
         "outcomes": outcomes,
+        "dag_tests": result.dag_tests,
+        "dag_variants": {name: (v["results"] if isinstance(v["results"], str) else
+                                {o: {"status": i.status, "adjustment": list(i.adjustment),
+                                     "open_path": i.open_path_text} for o, i in v["results"].items()})
+                         for name, v in result.variants.items()},
         "provenance": {"seed": study.sampler.seed, "data_seed": study.data_seed if kind == "simulated" else None,
                        "data_hash": result.panel.hash, "dag_hash": result.graph.hash, "dag": result.graph.source,
                        "model_specs": {n: r.spec.to_dict() for n, r in result.outcomes.items()},

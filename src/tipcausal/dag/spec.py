@@ -13,6 +13,8 @@ A DAG file looks like::
       - political_will -> cso_consultation
       - cso_consultation -> prosecution
 
+Optional top-level ``treatment`` and ``outcomes`` declare the DAG's default roles; loading then checks
+that they are observed nodes with a directed path from the treatment to each outcome.
 Node keys: ``label``, ``column`` (the panel column; required unless ``latent: true``), ``latent``,
 ``type`` (continuous, ordinal, binary, categorical), ``lag`` (years, default 0), ``note``.
 Library DAGs ship in ``tipcausal/library/dags`` and are loaded by name.
@@ -34,7 +36,7 @@ from tipcausal.registry import library_files, resolve_file
 
 NODE_TYPES = ("continuous", "ordinal", "binary", "categorical")
 NODE_KEYS = {"label", "column", "latent", "type", "lag", "note"}
-TOP_KEYS = {"name", "title", "rationale", "nodes", "edges"}
+TOP_KEYS = {"name", "title", "rationale", "nodes", "edges", "treatment", "outcomes"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class CausalGraph:
     nodes: tuple[Node, ...]
     edges: tuple[tuple[str, str], ...]
     source: str
+    treatment: str | None = None
+    outcomes: tuple[str, ...] = ()
 
     @property
     def hash(self) -> str:
@@ -102,6 +106,16 @@ class CausalGraph:
         lines = [f'  "{n.id}";' for n in self.nodes]
         lines += [f'  "{a}" -> "{b}";' for a, b in self.edges]
         return "digraph {\n" + "\n".join(lines) + "\n}"
+
+    def _repr_png_(self) -> bytes:
+        """Inline drawing in Jupyter (roles from the DAG file's treatment/outcomes)."""
+        import io
+
+        from tipcausal.report.figures import dag_figure
+
+        buf = io.BytesIO()
+        dag_figure(self, self.treatment, self.outcomes).savefig(buf, format="png", dpi=90, bbox_inches="tight")
+        return buf.getvalue()
 
     def columns(self) -> dict[str, str]:
         """Observed node id -> panel column."""
@@ -186,14 +200,24 @@ def parse_dag(data: Any, source: str) -> CausalGraph:
     if len(set(edges)) != len(edges):
         dup = sorted({e for e in edges if edges.count(e) > 1})
         raise DagError(f"{source}: duplicate edge(s): {', '.join(f'{a} -> {b}' for a, b in dup)}")
+    treatment = data.get("treatment")
+    outcomes = data.get("outcomes") or []
+    if isinstance(outcomes, str):
+        outcomes = [outcomes]
+    if treatment is not None and not isinstance(treatment, str) or not all(isinstance(o, str) for o in outcomes):
+        raise DagError(f"{source}: 'treatment' must be a node id and 'outcomes' a list of node ids")
     graph = CausalGraph(name=str(data.get("name", Path(source).stem)), title=str(data.get("title", "")),
                         rationale=str(data.get("rationale", "")).strip(), nodes=tuple(nodes),
-                        edges=tuple(edges), source=source)
+                        edges=tuple(edges), source=source, treatment=treatment, outcomes=tuple(outcomes))
     g = graph.to_networkx()
     if not nx.is_directed_acyclic_graph(g):
         cycle = nx.find_cycle(g)
         path = " -> ".join([a for a, _ in cycle] + [cycle[0][0]])
         raise DagError(f"{source}: the graph has a cycle: {path}")
+    if treatment is not None or outcomes:
+        if treatment is None or not outcomes:
+            raise DagError(f"{source}: declare both 'treatment' and 'outcomes' (or neither)")
+        graph.check_roles(treatment, outcomes)
     return graph
 
 

@@ -62,6 +62,8 @@ def build_context(result: StudyResult) -> dict[str, Any]:
         "priors": [(name, prior.describe(), PRIOR_ROLES[name]) for name, prior in first.spec.active_priors().items()],
         "citations": result.panel.meta.get("citations") or CITATIONS[result.panel.kind],
         "any_failed": not result.passed,
+        "variants": result.variants,
+        "dag_tests": result.dag_tests,
         "conditional": any(r.identification.status != "identified" for r in result.outcomes.values()),
     }
 
