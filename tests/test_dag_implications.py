@@ -80,3 +80,11 @@ def test_dag_tests_on_the_real_panel(real_data_dir):
     table = implication_report(panel, load_dag("will_proxies"))
     ps = table[table["implication"].str.startswith("prosecution _||_ protection")]
     assert bool(ps["rejected_clustered"].iloc[0])
+
+
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from tipcausal.dag.implications import holm
+    p = np.random.default_rng(3).uniform(0, 0.2, size=9)
+    assert np.allclose(holm(p), multipletests(p, method="holm")[1])

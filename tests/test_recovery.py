@@ -69,8 +69,11 @@ def test_fits_saved_with_provenance(result):
 
 def test_report_has_every_section(result):
     html = (result.out_dir / "report.html").read_text()
-    for anchor in ("dag", "identification", "diagnostics", "effects", "countries", "ppc", "priors", "provenance"):
+    for anchor in ("dag", "identification", "variants", "dagtests", "diagnostics", "effects", "countries", "ppc",
+                   "priors", "provenance"):
         assert f'id="{anchor}"' in html
     assert html.count("data:image/png;base64,") >= 5
     assert "cso_consultation &lt;- political_will -&gt; prosecution" in html
+    assert "<code>region _||_ corruption | gdp, democracy</code>" in html
+    assert html.count("(this study)") == 3 and "will_proxies" in html
     assert "All fits passed" in html

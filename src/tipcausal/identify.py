@@ -27,7 +27,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from tipcausal.dag.adjustment import minimal_adjustment_sets, optimal_adjustment_set
+from tipcausal.dag.adjustment import is_valid_backdoor_set, minimal_adjustment_sets, optimal_adjustment_set
 from tipcausal.dag.spec import CausalGraph
 from tipcausal.errors import IdentificationError
 
@@ -78,12 +78,6 @@ class Identification:
         }
 
 
-def _backdoor_graph(g: nx.DiGraph, treatment: str) -> nx.DiGraph:
-    bd = g.copy()
-    bd.remove_edges_from(list(g.out_edges(treatment)))
-    return bd
-
-
 def _path_is_open(g: nx.DiGraph, path: list[str], given: set[str]) -> bool:
     """d-connection of one path given a conditioning set."""
     for a, m, b in zip(path, path[1:], path[2:]):
@@ -113,13 +107,6 @@ def path_text(g: nx.DiGraph, path: tuple[str, ...]) -> str:
     for a, b in zip(path, path[1:]):
         out += ["<-" if g.has_edge(b, a) else "->", b]
     return " ".join(out)
-
-
-def is_valid_backdoor_set(g: nx.DiGraph, treatment: str, outcome: str, given: set[str]) -> bool:
-    """Pearl's backdoor criterion: no descendant of the treatment, blocks every backdoor path."""
-    if given & nx.descendants(g, treatment):
-        return False
-    return nx.is_d_separator(_backdoor_graph(g, treatment), {treatment}, {outcome}, given)
 
 
 def _dowhy_identify(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str, tuple[tuple[str, ...], ...],

@@ -18,7 +18,8 @@ import networkx as nx
 MAX_CANDIDATES = 16
 
 
-def _backdoor_valid(g: nx.DiGraph, treatment: str, outcome: str, z: set[str]) -> bool:
+def is_valid_backdoor_set(g: nx.DiGraph, treatment: str, outcome: str, z: set[str]) -> bool:
+    """Pearl's backdoor criterion: no descendant of the treatment, blocks every backdoor path."""
     if z & (nx.descendants(g, treatment) | {treatment, outcome}):
         return False
     bd = g.copy()
@@ -44,7 +45,7 @@ def minimal_adjustment_sets(g: nx.DiGraph, treatment: str, outcome: str, latent:
             z = frozenset(combo)
             if any(f <= z for f in found):
                 continue
-            if _backdoor_valid(g, treatment, outcome, set(z) | set(given)):
+            if is_valid_backdoor_set(g, treatment, outcome, set(z) | set(given)):
                 found.append(z)
     return [tuple(sorted(z)) for z in found]
 
@@ -58,6 +59,6 @@ def optimal_adjustment_set(g: nx.DiGraph, treatment: str, outcome: str, latent: 
     if (o_set & latent) - set(given):
         return None
     observed = o_set - latent
-    if not _backdoor_valid(g, treatment, outcome, observed | set(given)):
+    if not is_valid_backdoor_set(g, treatment, outcome, observed | set(given)):
         return None
     return tuple(sorted(observed))

@@ -18,7 +18,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.stats.multitest import multipletests
 
 from tipcausal.dag.spec import CausalGraph
 from tipcausal.errors import InputError
@@ -62,6 +61,17 @@ def implied_independences(graph: CausalGraph) -> list[Implication]:
                 if _separates(g, a, b, z - {node}):
                     z = z - {node}
             out.append(Implication(x=a, y=b, given=tuple(sorted(z, key=order.get))))
+    return out
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (family-wise error control)."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p)
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
     return out
 
 
@@ -127,7 +137,7 @@ def check_implications(frame: pd.DataFrame, graph: CausalGraph, implications: li
     for kind in ("clustered", "naive"):
         adj = np.full(len(table), np.nan)
         if tested.any():
-            adj[tested.to_numpy()] = multipletests(table.loc[tested, f"p_{kind}"], method="holm")[1]
+            adj[tested.to_numpy()] = holm(table.loc[tested, f"p_{kind}"].to_numpy())
         table[f"p_{kind}_holm"] = adj
         table[f"rejected_{kind}"] = table[f"p_{kind}_holm"] < alpha
     return table
