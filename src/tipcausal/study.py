@@ -224,6 +224,8 @@ class OutcomeResult:
     fit_path: Path
     provenance: dict[str, Any]
     truth: dict[str, Any] | None = None
+    baselines: list[Any] = field(default_factory=list)
+    loo: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -394,10 +396,18 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
             f"{effects['effects']['expected_score']['mean']:+.3f} "
             f"[{effects['effects']['expected_score']['hdi_low']:+.3f}, "
             f"{effects['effects']['expected_score']['hdi_high']:+.3f}]")
+        from tipcausal.baselines import fit_baselines
+        from tipcausal.comparison import loo_summary
+
+        baselines = fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)
+        loo = loo_summary(run.idata, data.rows)
+        if loo["warning"]:
+            say(f"    {outcome}: PSIS-LOO warning: {loo['n_k_over_0_7']} country-year(s) with Pareto k > 0.7")
         result.outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=idents[outcome], spec=spec, idata=run.idata, gate=gate, effects=effects,
             ppc=predictive_shares(run.idata, seed=s.seed), n_obs=data.n_obs,
-            n_countries=len(data.coords["country"]), fit_path=fit_path, provenance=prov, truth=truth)
+            n_countries=len(data.coords["country"]), fit_path=fit_path, provenance=prov, truth=truth,
+            baselines=baselines, loo=loo)
     result.summary = build_summary(result, versions)
     provenance.write_json_atomic(out_dir / "summary.json", result.summary)
     write_report(result, out_dir / "report.html")
@@ -462,6 +472,8 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
             "fit": str(r.fit_path),
             "model_hash": r.spec.hash,
             "timings": r.provenance["timings"],
+            "baselines": [b.to_dict() for b in r.baselines],
+            "loo": r.loo,
         }
         if r.truth is not None:
             entry["truth"] = {k: r.truth[k] for k in ("expected_score", "p_score_ge_4", "slope_sd", "slope_mean")}
