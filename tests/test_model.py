@@ -37,7 +37,9 @@ def test_logp_and_gradient_finite_at_initial_point(bound):
 
 
 @pytest.mark.parametrize("options", [{}, {"within_between": False, "year_effects": "none"},
-                                     {"country_slopes": False, "region_intercepts": False}])
+                                     {"country_slopes": False, "region_intercepts": False},
+                                     {"likelihood": "cumulative_probit", "year_effects": "random_walk"},
+                                     {"pooling": "none"}, {"pooling": "complete", "likelihood": "cumulative_probit"}])
 def test_model_likelihood_equals_numpy_predictor(small_sim, options):
     spec = ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS, **options)
     d = bind_data(small_sim.panel, spec)
@@ -51,11 +53,12 @@ def test_model_likelihood_equals_numpy_predictor(small_sim, options):
     params = dict(zip(names, model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)))
     cut = params.pop("cutpoints")
     eta = linear_predictor(params, d.arrays())
-    probs = category_probs(eta, cut)
+    probs = category_probs(eta, cut, spec.link)
     numpy_ll = np.log(probs[np.arange(d.n_obs), d.categories]).sum()
     pymc_ll = model.compile_fn(model.logp(vars=[model["score"]], sum=True), inputs=model.value_vars,
                                on_unused_input="ignore")(point)
-    assert pymc_ll == pytest.approx(numpy_ll, rel=1e-9)
+    # probit: PyMC evaluates normal-CDF differences in a more stable form; agreement to ~1e-9 relative
+    assert pymc_ll == pytest.approx(numpy_ll, rel=1e-9 if spec.link == "logit" else 1e-8)
 
 
 def test_spec_errors_list_valid_names():
@@ -74,3 +77,15 @@ def test_spec_hash_changes_with_priors():
 def test_structure_flags_must_be_booleans():
     with pytest.raises(InputError, match="country_slopes must be true or false"):
         ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes="yes")
+
+
+def test_pooling_shapes_the_intercepts(small_sim):
+    spec = ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS, pooling="complete")
+    model = build_model(spec, bind_data(small_sim.panel, spec))
+    assert "country_sd" not in model.named_vars and "z_country" not in model.named_vars
+    none = ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS, pooling="none")
+    model = build_model(none, bind_data(small_sim.panel, none))
+    assert "country_intercept" in model.named_vars and "region_effect" not in model.named_vars
+    assert set(none.active_priors()) >= {"country_intercept"} and "country_sd" not in none.active_priors()
+    with pytest.raises(InputError, match="unknown pooling option 'some'; valid names: complete, none, partial"):
+        ModelSpec(outcome="p", treatment="t", covariates=(), pooling="some")

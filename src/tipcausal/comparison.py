@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from tipcausal.models.likelihoods import category_probs
+from tipcausal.models.likelihoods import category_probs, link_of
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 K_WARN = 0.7
@@ -31,10 +31,11 @@ def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
     total = n_chain * n_draw
     out = np.empty((total, y.size))
     rows = np.arange(y.size)
+    link = link_of(idata)
     for start in range(0, total, CHUNK):
         sl = slice(start, min(start + CHUNK, total))
         eta = linear_predictor({k: v[sl] for k, v in params_all.items()}, data)
-        probs = category_probs(eta, cut_all[sl])
+        probs = category_probs(eta, cut_all[sl], link)
         out[sl] = np.log(np.clip(probs[:, rows, y], 1e-300, None))
     return out.reshape(n_chain, n_draw, y.size)
 

@@ -17,7 +17,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from tipcausal.models.likelihoods import expected_score, prob_score_at_least
+from tipcausal.models.likelihoods import expected_score, link_of, prob_score_at_least
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 HDI_PROB = 0.94
@@ -61,6 +61,7 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     params_all, cut_all, data = from_idata(idata)
+    link = link_of(idata)
     countries = post.coords["country"].values
     n_country = len(countries)
     cidx = data["country_idx"]
@@ -77,8 +78,8 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
         eta0 = linear_predictor(params, data)
         eta1 = linear_predictor(params, data, shift=shift_sd)
         diffs = {
-            "expected_score": expected_score(eta1, cut) - expected_score(eta0, cut),
-            "p_score_ge_4": prob_score_at_least(eta1, cut, 4) - prob_score_at_least(eta0, cut, 4),
+            "expected_score": expected_score(eta1, cut, link=link) - expected_score(eta0, cut, link=link),
+            "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=link) - prob_score_at_least(eta0, cut, 4, link=link),
         }
         for k, d in diffs.items():
             avg[k][sl] = d.mean(axis=-1)

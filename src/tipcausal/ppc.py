@@ -5,7 +5,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, category_probs
+from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, category_probs, link_of
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
@@ -16,7 +16,7 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     total = post.sizes["chain"] * post.sizes["draw"]
     pick = rng.choice(total, size=min(n_draws, total), replace=False)
     params, cut, data = from_idata(idata, draws=pick)
-    probs = category_probs(linear_predictor(params, data), cut)  # (draws, n, K)
+    probs = category_probs(linear_predictor(params, data), cut, link_of(idata))  # (draws, n, K)
     cum = probs.cumsum(axis=-1)
     u = rng.random(probs.shape[:-1])[..., None]
     replicated = (u > cum[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category per row

@@ -23,6 +23,7 @@ from tipcausal.data.panel import Panel, PanelSchema, load_panel_csv, validate_pa
 from tipcausal.diagnostics import GateResult, check_fit
 from tipcausal.errors import InputError
 from tipcausal.identify import Identification, identify_outcome
+from tipcausal.models.likelihoods import LINK_ATTR
 from tipcausal.models.spec import ModelSpec, Prior
 from tipcausal.registry import library_files, lookup, resolve_file
 from tipcausal.sampling import SAMPLERS
@@ -33,7 +34,8 @@ SECTIONS = {
     "study": {"name", "title"},
     "causal": {"dag", "treatment", "outcomes", "adjustment", "assume_absorbed", "override"},
     "data": {"kind", "seed", "n_countries", "path", "manifest", "sources", "dir"},
-    "model": {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between", "priors"},
+    "model": {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between", "pooling",
+              "priors"},
     "sampler": {"backend", "draws", "tune", "chains", "target_accept", "seed"},
     "output": {"dir", "allow_unconverged"},
 }
@@ -370,6 +372,7 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
         model = build_model(spec, data)
         run = sample(model, backend=s.backend, draws=s.draws, tune=s.tune, chains=s.chains,
                      target_accept=s.target_accept, seed=s.seed, progress=show_sampler_progress)
+        run.idata.posterior.attrs[LINK_ATTR] = spec.link
         draws = effect_draws(run.idata)
         gate = check_fit(run.idata, extra=draws[["expected_score", "p_score_ge_4"]], extra_ess_min=EFFECT_ESS_MIN)
         effects = summarise_effects(run.idata, draws)

@@ -1,20 +1,29 @@
-"""Ordinal (cumulative-logit) likelihood helpers shared by the simulator, the model and the effects.
+"""Ordinal (cumulative-logit or -probit) likelihood helpers shared by the simulator, the model, the
+effects, the predictive check and LOO.
 
 The 3P scores run 1..K (K = 5); PyMC's ``OrderedLogistic`` takes categories 0..K-1. The recode
 happens here and nowhere else: ``scores_to_categories`` on the way in, ``categories_to_scores`` on
 the way out. With cutpoints c_0 < ... < c_{K-2} and linear predictor eta,
-P(category <= k) = logistic(c_k - eta).
+P(category <= k) = F(c_k - eta), with F the logistic CDF (``link="logit"``) or the standard normal CDF
+(``link="probit"``). A fit records its link in ``posterior.attrs["tipcausal_link"]`` (``link_of``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 SCORE_MIN = 1
 SCORE_MAX = 5
 N_CATEGORIES = SCORE_MAX - SCORE_MIN + 1
+LINK_CDF = {"logit": expit, "probit": ndtr}
+LINK_ATTR = "tipcausal_link"
+
+
+def link_of(idata: object) -> str:
+    """The link a fit was made with (``logit`` for fits that do not record one)."""
+    return str(getattr(idata, "posterior").attrs.get(LINK_ATTR, "logit"))
 
 
 def scores_to_categories(scores: pd.Series | np.ndarray, score_min: int = SCORE_MIN) -> np.ndarray:
@@ -30,33 +39,34 @@ def categories_to_scores(categories: np.ndarray, score_min: int = SCORE_MIN) -> 
     return np.asarray(categories) + score_min
 
 
-def cumulative_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+def cumulative_probs(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
     """P(category <= k) for k = 0..K-2; eta (..., n), cutpoints (..., K-1) -> (..., n, K-1)."""
     eta = np.asarray(eta, dtype=float)
     cutpoints = np.asarray(cutpoints, dtype=float)
-    return expit(cutpoints[..., None, :] - eta[..., :, None])
+    return LINK_CDF[link](cutpoints[..., None, :] - eta[..., :, None])
 
 
-def category_probs(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+def category_probs(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
     """P(category = k) for k = 0..K-1; shape (..., n, K)."""
-    cum = cumulative_probs(eta, cutpoints)
+    cum = cumulative_probs(eta, cutpoints, link)
     ones = np.ones(cum.shape[:-1] + (1,))
     zeros = np.zeros_like(ones)
     return np.diff(np.concatenate([zeros, cum, ones], axis=-1), axis=-1)
 
 
-def expected_score(eta: np.ndarray, cutpoints: np.ndarray, score_min: int = SCORE_MIN) -> np.ndarray:
+def expected_score(eta: np.ndarray, cutpoints: np.ndarray, score_min: int = SCORE_MIN,
+                   link: str = "logit") -> np.ndarray:
     """E[score | eta] on the original 1..K scale; shape (..., n)."""
     # E[category] = sum_k P(category > k) = sum_k (1 - P(category <= k))
-    cum = cumulative_probs(eta, cutpoints)
+    cum = cumulative_probs(eta, cutpoints, link)
     return score_min + (1.0 - cum).sum(axis=-1)
 
 
 def prob_score_at_least(eta: np.ndarray, cutpoints: np.ndarray, score: int,
-                        score_min: int = SCORE_MIN) -> np.ndarray:
+                        score_min: int = SCORE_MIN, link: str = "logit") -> np.ndarray:
     """P(score >= ``score`` | eta); shape (..., n)."""
     k = score - score_min  # category index of ``score``
     cutpoints = np.asarray(cutpoints, dtype=float)
     if k <= 0:
         return np.ones(np.shape(eta))
-    return 1.0 - expit(cutpoints[..., k - 1, None] - np.asarray(eta, dtype=float))
+    return 1.0 - LINK_CDF[link](cutpoints[..., k - 1, None] - np.asarray(eta, dtype=float))

@@ -7,17 +7,19 @@ name                   dims        meaning
 =====================  ==========  ===========================================================
 cutpoints              cutpoint    ordered thresholds (logit scale)
 region_effect          region      region means of intercepts (zero-sum)
-country_sd, z_country  -, country  non-centred country intercepts
-intercept              country     deterministic: region_effect[region] + country_sd * z_country
+country_sd, z_country  -, country  non-centred country intercepts (pooling = "partial")
+country_intercept      country     independent country intercepts (pooling = "none")
+intercept              country     deterministic: region_effect[region] + country_sd * z_country (partial),
+                                   country_intercept (none), region_effect[region] or 0 (complete)
 slope_mean, slope_sd   -           country slopes on +1 SD of the (within-country) treatment
 z_slope                country     non-centred slope deviations
 slope                  country     deterministic: slope_mean + slope_sd * z_slope
 between_effect         -           coefficient on the country mean of the treatment
 covariate_within       covariate   coefficients of within-country covariate deviations
 covariate_between      covariate   coefficients of covariate country means
-year_sd, z_year        -, year     non-centred zero-sum year effects
-year_effect            year        deterministic: year_sd * z_year
-score                  obs         observed category (score - 1)
+year_sd, z_year        -, year     non-centred zero-sum year effects, or random-walk steps
+year_effect            year        deterministic: year_sd * z_year, or the centred cumulative sum of steps
+score                  obs         observed category (score - 1): OrderedLogistic or OrderedProbit
 =====================  ==========  ===========================================================
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from tipcausal.models.binding import ModelData
 from tipcausal.models.likelihoods import N_CATEGORIES
@@ -47,6 +50,15 @@ def _prior(name: str, prior: Prior, **kwargs):
     return family(name, **prior.params, **kwargs)
 
 
+def _probit_category_probs(eta, cutpoints):
+    """P(category = k) under the cumulative probit, written with erfc (which JAX implements, unlike the erfcx
+    PyMC's OrderedProbit uses); the same formula as ``likelihoods.category_probs(link="probit")``."""
+    cdf = 0.5 * pt.erfc(-(cutpoints[None, :] - eta[:, None]) / np.sqrt(2.0))
+    n = eta.shape[0]
+    cum = pt.concatenate([pt.zeros((n, 1)), cdf, pt.ones((n, 1))], axis=1)
+    return pt.clip(cum[:, 1:] - cum[:, :-1], 1e-300, 1.0)
+
+
 def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     """A ``pm.Model`` for ``spec`` on ``data``; arrays are registered as ``pm.Data`` (constant_data)."""
     priors = spec.priors
@@ -59,13 +71,20 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
         cutpoints = pm.Normal("cutpoints", mu=cut_prior.params.get("mu", 0.0), sigma=cut_prior.params["sigma"],
                               transform=pm.distributions.transforms.ordered, dims="cutpoint",
                               initval=np.linspace(-2.0, 2.0, N_CATEGORIES - 1))
-        country_sd = _prior("country_sd", priors["country_sd"])
-        z_country = pm.Normal("z_country", 0.0, 1.0, dims="country")
-        mean_intercept = 0.0
-        if spec.region_intercepts:
+        if spec.pooling == "partial":  # created first: keeps the free-variable order (and seeded draws) stable
+            country_sd = _prior("country_sd", priors["country_sd"])
+            z_country = pm.Normal("z_country", 0.0, 1.0, dims="country")
+        mean_intercept = pm.math.zeros(len(data.coords["country"]))
+        if spec.region_intercepts and spec.pooling != "none":
             region_effect = _prior("region_effect", priors["region_effect"], dims="region")
             mean_intercept = region_effect[region_of_country]
-        intercept = pm.Deterministic("intercept", mean_intercept + country_sd * z_country, dims="country")
+        if spec.pooling == "partial":
+            intercept = pm.Deterministic("intercept", mean_intercept + country_sd * z_country, dims="country")
+        elif spec.pooling == "none":
+            intercept = pm.Deterministic(
+                "intercept", _prior("country_intercept", priors["country_intercept"], dims="country"), dims="country")
+        else:
+            intercept = pm.Deterministic("intercept", mean_intercept, dims="country")
 
         slope_mean = _prior("slope_mean", priors["slope_mean"])
         if spec.country_slopes:
@@ -73,13 +92,19 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
             z_slope = pm.Normal("z_slope", 0.0, 1.0, dims="country")
             slope = pm.Deterministic("slope", slope_mean + slope_sd * z_slope, dims="country")
         else:
-            slope = pm.Deterministic("slope", slope_mean + 0.0 * z_country, dims="country")
+            slope = pm.Deterministic("slope", slope_mean + pm.math.zeros(len(data.coords["country"])),
+                                     dims="country")
 
         params = {"intercept": intercept, "slope": slope}
         if spec.year_effects == "random":
             year_sd = _prior("year_sd", priors["year_sd"])
             z_year = pm.ZeroSumNormal("z_year", sigma=1.0, dims="year")
             params["year_effect"] = pm.Deterministic("year_effect", year_sd * z_year, dims="year")
+        elif spec.year_effects == "random_walk":
+            year_sd = _prior("year_sd", priors["year_sd"])
+            z_year = pm.Normal("z_year", 0.0, 1.0, dims="year")
+            walk = pm.math.cumsum(year_sd * z_year)
+            params["year_effect"] = pm.Deterministic("year_effect", walk - walk.mean(), dims="year")
         if spec.within_between:
             params["between_effect"] = _prior("between_effect", priors["between_effect"])
         if spec.covariates:
@@ -88,6 +113,9 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
                 params["covariate_between"] = _prior("covariate_between", priors["covariate_between"],
                                                      dims="covariate")
         eta = linear_predictor(params, arrays)
-        pm.OrderedLogistic("score", eta=eta, cutpoints=cutpoints, observed=data.categories, dims="obs",
-                           compute_p=False)
+        if spec.link == "probit":
+            pm.Categorical("score", p=_probit_category_probs(eta, cutpoints), observed=data.categories, dims="obs")
+        else:
+            pm.OrderedLogistic("score", eta=eta, cutpoints=cutpoints, observed=data.categories, dims="obs",
+                               compute_p=False)
     return model

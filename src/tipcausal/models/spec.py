@@ -9,8 +9,15 @@ from tipcausal.errors import InputError
 from tipcausal.provenance import hash_json
 from tipcausal.registry import lookup
 
-LIKELIHOODS = {"cumulative_logit": "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4"}
-YEAR_EFFECTS = {"random": "zero-sum year effects with a common SD", "none": "no year effects"}
+LIKELIHOODS = {"cumulative_logit": "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4",
+               "cumulative_probit": "ordered probit (cumulative probit) on scores 1-5 recoded to 0-4"}
+LINKS = {"cumulative_logit": "logit", "cumulative_probit": "probit"}
+YEAR_EFFECTS = {"random": "zero-sum year effects with a common SD",
+                "random_walk": "year effects following a Gaussian random walk (centred to sum to zero)",
+                "none": "no year effects"}
+POOLING = {"partial": "country intercepts drawn around region means with an estimated SD (hierarchical)",
+           "none": "independent country intercepts with a fixed wide prior (no pooling)",
+           "complete": "no country intercepts: countries share their region's mean (complete pooling)"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "covariate_within": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
     "covariate_between": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
     "year_sd": Prior("HalfNormal", {"sigma": 0.5}),
+    "country_intercept": Prior("Normal", {"mu": 0.0, "sigma": 2.5}),
 }
 
 PRIOR_ROLES: dict[str, str] = {
@@ -48,7 +56,8 @@ PRIOR_ROLES: dict[str, str] = {
     "between_effect": "coefficient on the country mean of consultation (absorbs time-invariant confounding)",
     "covariate_within": "within-country coefficients of the standardised adjustment covariates",
     "covariate_between": "coefficients of the country means of the adjustment covariates",
-    "year_sd": "SD of year effects (sum to zero)",
+    "year_sd": "SD of year effects (sum to zero), or of the yearly steps of the random walk",
+    "country_intercept": "independent country intercepts (no pooling only)",
 }
 
 
@@ -69,6 +78,7 @@ class ModelSpec:
     region_intercepts: bool = True
     year_effects: str = "random"
     within_between: bool = True
+    pooling: str = "partial"
     priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
 
     def __post_init__(self) -> None:
@@ -77,10 +87,16 @@ class ModelSpec:
                 raise InputError(f"model option {name} must be true or false, got {getattr(self, name)!r}")
         lookup(LIKELIHOODS, self.likelihood, "likelihood")
         lookup(YEAR_EFFECTS, self.year_effects, "year_effects option")
+        lookup(POOLING, self.pooling, "pooling option")
         unknown = set(self.priors) - set(DEFAULT_PRIORS)
         if unknown:
             raise InputError(f"unknown prior name(s) {', '.join(sorted(unknown))}; valid names: "
                              f"{', '.join(DEFAULT_PRIORS)}")
+
+    @property
+    def link(self) -> str:
+        """The link of the cumulative likelihood (logit or probit)."""
+        return LINKS[self.likelihood]
 
     def with_priors(self, overrides: dict[str, Prior]) -> ModelSpec:
         """A copy with some priors replaced."""
@@ -102,8 +118,12 @@ class ModelSpec:
         skip = set()
         if not self.country_slopes:
             skip.add("slope_sd")
-        if not self.region_intercepts:
+        if not self.region_intercepts or self.pooling == "none":
             skip.add("region_effect")
+        if self.pooling != "partial":
+            skip.add("country_sd")
+        if self.pooling != "none":
+            skip.add("country_intercept")
         if self.year_effects == "none":
             skip.add("year_sd")
         if not self.within_between:
