@@ -135,8 +135,11 @@ def one_simulation(i: int, seed: int, design: SBCDesign, panel: Panel) -> dict[s
 
     from tipcausal.sampling import sample
 
+    import logging
+
     spec = sbc_spec()
     model, data = _build(spec, panel, "correct")
+    logging.getLogger("pymc").setLevel(logging.WARNING)
     with model:
         prior = pm.sample_prior_predictive(draws=1, random_seed=seed * 100_003 + i)
     truth, y = _truth_quantities(prior, data, np.random.default_rng(seed * 100_003 + i))
