@@ -89,3 +89,17 @@ def test_pooling_shapes_the_intercepts(small_sim):
     assert set(none.active_priors()) >= {"country_intercept"} and "country_sd" not in none.active_priors()
     with pytest.raises(InputError, match="unknown pooling option 'some'; valid names: complete, none, partial"):
         ModelSpec(outcome="p", treatment="t", covariates=(), pooling="some")
+
+
+def test_lagged_treatment_uses_last_years_value(small_sim):
+    spec = ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS, lagged_treatment=True)
+    d = bind_data(small_sim.panel, spec)
+    plain = bind_data(small_sim.panel, ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS))
+    frame = small_sim.panel.frame.set_index(["country", "year"])["v2cscnsult"]
+    rows = d.rows.reset_index(drop=True)
+    x = d.x_within + d.x_between  # standardised lagged treatment
+    raw = np.array([frame[(c, y - 1)] for c, y in zip(rows["country"], rows["year"])])
+    np.testing.assert_allclose(x, (raw - raw.mean()) / raw.std(ddof=1), atol=1e-12)
+    first_years = small_sim.panel.frame.groupby("country")["year"].min()
+    assert not any(y == first_years[c] for c, y in zip(rows["country"], rows["year"]))
+    assert d.dropped["v2cscnsult"] >= len(first_years) and d.n_obs < plain.n_obs

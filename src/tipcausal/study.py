@@ -35,7 +35,7 @@ SECTIONS = {
     "causal": {"dag", "treatment", "outcomes", "adjustment", "assume_absorbed", "override"},
     "data": {"kind", "seed", "n_countries", "path", "manifest", "sources", "dir"},
     "model": {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between", "pooling",
-              "priors"},
+              "lagged_treatment", "priors"},
     "sampler": {"backend", "draws", "tune", "chains", "target_accept", "seed"},
     "output": {"dir", "allow_unconverged"},
 }

@@ -70,6 +70,9 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
                          f"{spec.outcome!r} are not in the panel")
     if "region" not in frame.columns:
         raise InputError(f"{panel.source}: the panel has no 'region' column (needed for the region level)")
+    if spec.lagged_treatment:  # the treatment of year t - 1 of the same country (missing if that year is absent)
+        prior = frame[["country", "year", spec.treatment]].assign(year=lambda d: d["year"] + 1)
+        frame = frame.drop(columns=[spec.treatment]).merge(prior, on=["country", "year"], how="left")
     dropped = {c: int(frame[c].isna().sum()) for c in [*needed, "region"]}
     complete = frame[[*needed, "region"]].notna().all(axis=1)
     for col, n in dropped.items():

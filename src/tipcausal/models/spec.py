@@ -79,10 +79,11 @@ class ModelSpec:
     year_effects: str = "random"
     within_between: bool = True
     pooling: str = "partial"
+    lagged_treatment: bool = False
     priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
 
     def __post_init__(self) -> None:
-        for name in ("country_slopes", "region_intercepts", "within_between"):
+        for name in ("country_slopes", "region_intercepts", "within_between", "lagged_treatment"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"model option {name} must be true or false, got {getattr(self, name)!r}")
         lookup(LIKELIHOODS, self.likelihood, "likelihood")
