@@ -45,6 +45,8 @@ def main() -> None:
     for q, p in result["pvalues"].items():
         flag = " <- fails at 0.001" if p < 0.001 else " <- fails at 0.05" if p < 0.05 else ""
         print(f"  {q:<24} p = {p:.4f}{flag}")
+    print(f"flagged: {'YES: ' + '; '.join(result['flag_reasons']) if result['flagged'] else 'no'} "
+          f"({result['divergent_fits']} of {args.sims} fits had divergences)")
     print(f"failing at p < 0.05: {result['n_fail_0_05']} of {len(result['pvalues'])} (chance: about "
           f"{0.05 * len(result['pvalues']):.1f}); at p < 0.001: {result['n_fail_0_001']}; wall {result['wall_s']:.0f} s")
     out = Path(__file__).parent / "results" / f"sbc_{args.variant}.json"

@@ -5,7 +5,8 @@ design (countries, years, treatment), fits the model to them with the production
 the rank of the true value among thinned posterior draws, for: the average within slope, the average
 effect of +1 SD on the expected score, the cutpoints, the hierarchical SDs, the between effect and the
 log-likelihood of the simulated data. For a correct model and sampler the ranks are uniform; a
-chi-square test per quantity checks this. ``VARIANTS`` holds deliberately broken set-ups the harness
+chi-square test per quantity checks this, and a set-up is flagged when a quantity fails it at p < 0.001
+or more than 10% of the fits diverge (SBC's sampler-diagnostic check). ``VARIANTS`` holds deliberately broken set-ups the harness
 must flag: centred country effects (a funnel the sampler cannot explore) and scores coded off by one.
 """
 
@@ -163,21 +164,38 @@ def uniformity(ranks: np.ndarray, n_ranks: int, bins: int = 10) -> float:
 
 
 def run_sbc(n_sims: int, seed: int, design: SBCDesign = SBCDesign(),
-            progress: Callable[[int, dict], None] | None = None) -> dict[str, Any]:
-    """Run ``n_sims`` simulations and test each quantity's rank histogram for uniformity."""
+            progress: Callable[[int, dict], None] | None = None, sims_per_process: int = 25) -> dict[str, Any]:
+    """Run ``n_sims`` simulations and test each quantity's rank histogram for uniformity.
+
+    Simulations run in a child process that is replaced every ``sims_per_process`` fits: every fit JIT-
+    compiles a new XLA program, and one process runs out of memory mappings after about a hundred.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     panel = design_panel(design)
-    sims = []
-    for i in range(n_sims):
-        sims.append(one_simulation(i, seed, design, panel))
-        if progress:
-            progress(i + 1, sims[-1])
+    sims: list[dict[str, Any]] = []
+    context = multiprocessing.get_context("spawn")
+    for start in range(0, n_sims, sims_per_process):  # a fresh process per chunk (max_tasks_per_child hangs on 3.11)
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            futures = [pool.submit(one_simulation, i, seed, design, panel)
+                       for i in range(start, min(start + sims_per_process, n_sims))]
+            for future in futures:
+                sims.append(future.result())
+                if progress:
+                    progress(len(sims), sims[-1])
     n_ranks = sims[0]["n_ranks"]
     bins = max(4, min(20, n_sims // 10))
     pvalues = {q: uniformity(np.array([s["ranks"][q] for s in sims]), n_ranks, bins) for q in QUANTITIES}
-    return {"n_sims": n_sims, "seed": seed, "design": design.__dict__, "n_ranks": n_ranks, "bins": bins,
+    n_fail = sum(p < 0.001 for p in pvalues.values())
+    divergent_fits = sum(s["divergences"] > 0 for s in sims)
+    reasons = ([f"{n_fail} quantity(ies) with non-uniform ranks (p < 0.001)"] if n_fail else []) + (
+        [f"{divergent_fits} of {n_sims} fits diverged"] if divergent_fits > 0.1 * n_sims else [])
+    return {"flagged": bool(reasons), "flag_reasons": reasons, "n_sims": n_sims, "seed": seed, "design": design.__dict__, "n_ranks": n_ranks, "bins": bins,
             "pvalues": pvalues, "n_fail_0_05": sum(p < 0.05 for p in pvalues.values()),
             "n_fail_0_001": sum(p < 0.001 for p in pvalues.values()),
             "divergences": sum(s["divergences"] for s in sims),
+            "divergent_fits": divergent_fits,
             "ranks": {q: [s["ranks"][q] for s in sims] for q in QUANTITIES}}
 
 
