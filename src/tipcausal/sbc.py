@@ -23,7 +23,7 @@ from scipy import stats
 from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs, expected_score
-from tipcausal.models.predictor import PARAMETER_NAMES, linear_predictor
+from tipcausal.models.predictor import PARAMETER_NAMES, from_idata, linear_predictor
 from tipcausal.models.spec import ModelSpec
 
 QUANTITIES = ("slope_mean", "effect_expected_score", "between_effect", "country_sd", "slope_sd", "cutpoint_0",
@@ -108,21 +108,14 @@ def _truth_quantities(prior: Any, data: Any, rng: np.random.Generator) -> tuple[
     return truth, y
 
 
-def _posterior_quantities(idata: Any, data: Any, y: np.ndarray, thin: int) -> dict[str, np.ndarray]:
+def _posterior_quantities(idata: Any, y: np.ndarray, thin: int) -> dict[str, np.ndarray]:
     post = idata.posterior
-    n = post.sizes["chain"] * post.sizes["draw"]
-    pick = np.arange(0, n, thin)
-
-    def flat(name: str) -> np.ndarray:
-        v = np.asarray(post[name].values)
-        return v.reshape((n,) + v.shape[2:])[pick]
-
-    params = {k: flat(k) for k in PARAMETER_NAMES if k in post}
-    cut = flat("cutpoints")
-    eta = linear_predictor(params, data.arrays())
-    eta1 = linear_predictor(params, data.arrays(), shift=1.0)
-    out = {"slope_mean": flat("slope_mean"), "between_effect": flat("between_effect"),
-           "country_sd": flat("country_sd"), "slope_sd": flat("slope_sd"),
+    pick = np.arange(0, post.sizes["chain"] * post.sizes["draw"], thin)
+    params, cut, arrays = from_idata(idata, draws=pick)
+    eta = linear_predictor(params, arrays)
+    eta1 = linear_predictor(params, arrays, shift=1.0)
+    scalar = {k: np.asarray(post[k].values).reshape(-1)[pick] for k in ("slope_mean", "country_sd", "slope_sd")}
+    out = {**scalar, "between_effect": params["between_effect"],
            "effect_expected_score": (expected_score(eta1, cut) - expected_score(eta, cut)).mean(axis=-1),
            "log_likelihood": np.log(category_probs(eta, cut)[:, np.arange(y.size), y]).sum(axis=-1)}
     for k in range(4):
@@ -148,10 +141,10 @@ def one_simulation(i: int, seed: int, design: SBCDesign, panel: Panel) -> dict[s
     frame = panel.frame.copy()
     frame["y"] = fit_y + 1  # back to the 1-5 score scale; bind_data recodes again
     fit_panel = replace(panel, frame=frame, hash="")
-    fit_model, fit_data = _build(spec, fit_panel, design.variant)
+    fit_model, _ = _build(spec, fit_panel, design.variant)
     run = sample(fit_model, backend="numpyro", draws=design.draws, tune=design.tune, chains=design.chains,
                  target_accept=0.9, seed=seed + i, progress=False)
-    post = _posterior_quantities(run.idata, fit_data, y, design.thin)
+    post = _posterior_quantities(run.idata, y, design.thin)
     ranks = {q: int((post[q] < truth[q]).sum()) for q in QUANTITIES}
     divergences = int(run.idata.sample_stats["diverging"].values.sum())
     return {"sim": i, "ranks": ranks, "truth": truth, "divergences": divergences, "n_ranks": len(post["slope_mean"])}

@@ -293,14 +293,18 @@ def load_panel_for(study: Study, graph: CausalGraph, say: Progress | None = None
     return panel
 
 
-def identify_variants(study: Study) -> dict[str, dict[str, Identification] | str]:
-    """Identification of the study's question under every library DAG (each with its efficient set)."""
+def identify_variants(study: Study, rationales: dict[str, str] | None = None
+                      ) -> dict[str, dict[str, Identification] | str]:
+    """Identification of the study's question under every library DAG (each with its efficient set);
+    ``rationales``, when given, is filled with each DAG's rationale."""
     from tipcausal.dag.spec import library_dags
     from tipcausal.identify import identify_with_dag
 
+    rationales = {} if rationales is None else rationales
     out: dict[str, dict[str, Identification] | str] = {}
     for name in sorted(library_dags()):
         g = load_dag(name)
+        rationales[name] = g.rationale
         missing = [n for n in (study.treatment, *study.outcomes) if n not in g.node_ids]
         if missing:
             out[name] = f"not applicable: the DAG has no node(s) {', '.join(missing)}"
@@ -339,6 +343,8 @@ def prepare(study: Study, progress: Progress | None = None) -> tuple[CausalGraph
 
 def run_study(study: Study, *, progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
     """Run every stage of ``study`` and write its outputs; never raises on an unconverged fit."""
+    from tipcausal.baselines import fit_baselines
+    from tipcausal.comparison import loo_summary
     from tipcausal.effects import effect_draws, summarise_effects
     from tipcausal.models.binding import bind_data
     from tipcausal.models.pymc_builder import build_model
@@ -399,9 +405,6 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
             f"{effects['effects']['expected_score']['mean']:+.3f} "
             f"[{effects['effects']['expected_score']['hdi_low']:+.3f}, "
             f"{effects['effects']['expected_score']['hdi_high']:+.3f}]")
-        from tipcausal.baselines import fit_baselines
-        from tipcausal.comparison import loo_summary
-
         baselines = fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)
         loo = loo_summary(run.idata, data.rows)
         if loo["warning"]:
@@ -424,11 +427,10 @@ def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.
     import math
 
     from tipcausal.dag.implications import implication_report
-    from tipcausal.dag.spec import library_dags
 
-    variants: dict[str, Any] = {}
-    for name, results in identify_variants(study).items():
-        variants[name] = {"rationale": load_dag(library_dags()[name]).rationale, "results": results}
+    rationales: dict[str, str] = {}
+    variants = {name: {"rationale": rationales.get(name, ""), "results": results}
+                for name, results in identify_variants(study, rationales).items()}
     table = implication_report(panel.frame, graph, alpha=alpha)
     rows = []
     for r in table.to_dict(orient="records"):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 
 from tipcausal.dag.spec import CausalGraph
-from tipcausal.identify import identify_with_dag
+from tipcausal.dag.adjustment import minimal_adjustment_sets, optimal_adjustment_set
 
 if TYPE_CHECKING:
     from tipcausal.study import Study
@@ -23,7 +23,9 @@ def draw_dag(graph: CausalGraph, study: Study | None = None) -> Figure:
         if graph.source == str(study.dag) or graph.name == study.dag:
             adjustment = study.adjustment
         else:
-            first = next(iter(identify_with_dag(graph, study.treatment, study.outcomes, absorbed).values()))
-            adjustment = first.adjustment
+            g, latent, o = graph.to_networkx(), set(graph.latent), study.outcomes[0]
+            optimal = optimal_adjustment_set(g, study.treatment, o, latent, frozenset(absorbed))
+            minimal = minimal_adjustment_sets(g, study.treatment, o, latent, frozenset(absorbed))
+            adjustment = optimal if optimal is not None else (minimal[0] if minimal else ())
         return dag_figure(graph, study.treatment, study.outcomes, adjustment, absorbed)
     return dag_figure(graph, graph.treatment, graph.outcomes)
