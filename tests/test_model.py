@@ -1,11 +1,13 @@
 """The PyMC model against the shared NumPy predictor: same log-likelihood at the same point."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs
-from tipcausal.models.predictor import linear_predictor
+from tipcausal.models.predictor import linear_predictor, split_latent
 from tipcausal.models.pymc_builder import build_model
 from tipcausal.models.spec import ModelSpec, Prior
 from tipcausal.errors import InputError
@@ -39,19 +41,35 @@ def test_logp_and_gradient_finite_at_initial_point(bound):
 @pytest.mark.parametrize("options", [{}, {"within_between": False, "year_effects": "none"},
                                      {"country_slopes": False, "region_intercepts": False},
                                      {"likelihood": "cumulative_probit", "year_effects": "random_walk"},
-                                     {"pooling": "none"}, {"pooling": "complete", "likelihood": "cumulative_probit"}])
+                                     {"pooling": "none"}, {"pooling": "complete", "likelihood": "cumulative_probit"},
+                                     {"likelihood": "binary_logit", "collapse_threshold": 3},
+                                     {"year_effects": "fixed"}, {"measurement_error": 0.15},
+                                     {"measurement_error": 0.15, "within_between": False},
+                                     {"missing": "impute"}, {"missing": "impute", "within_between": False}])
 def test_model_likelihood_equals_numpy_predictor(small_sim, options):
     spec = ModelSpec(outcome="prevention", treatment="v2cscnsult", covariates=COVS, **options)
-    d = bind_data(small_sim.panel, spec)
+    panel = small_sim.panel
+    if spec.missing == "impute":  # knock out covariate values, two in one row, a whole country for one covariate
+        frame = panel.frame.copy()
+        for row, col in ((3, "v2x_corr"), (3, "log_gdp_pc"), (40, "v2x_corr"), (77, "v2x_polyarchy")):
+            frame.loc[frame.index[row], col] = np.nan
+        frame.loc[frame["country"] == frame["country"].iloc[-1], "log_gdp_pc"] = np.nan
+        panel = replace(panel, frame=frame)
+    d = bind_data(panel, spec)
+    if spec.missing == "impute":
+        assert d.miss_row.size > 5 and d.n_obs == len(panel.frame.dropna(subset=["prevention", "v2cscnsult"]))
     model = build_model(spec, d)
     rng = np.random.default_rng(0)
     point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point().items()}
     names = ["intercept", "slope", "cutpoints"] + [n for n in ("year_effect", "between_effect", "covariate_within",
-                                                               "covariate_between")
+                                                               "covariate_between", "x_true", "z_missing")
                                                    if n in model.named_vars]
     outputs = model.replace_rvs_by_values([model[n] for n in names])
     params = dict(zip(names, model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)))
     cut = params.pop("cutpoints")
+    if "x_true" in params:
+        params["x_within"], params["x_between"] = split_latent(params.pop("x_true"), d.country_idx,
+                                                               len(d.coords["country"]), spec.within_between)
     eta = linear_predictor(params, d.arrays())
     probs = category_probs(eta, cut, spec.link)
     numpy_ll = np.log(probs[np.arange(d.n_obs), d.categories]).sum()
@@ -62,7 +80,7 @@ def test_model_likelihood_equals_numpy_predictor(small_sim, options):
 
 
 def test_spec_errors_list_valid_names():
-    with pytest.raises(InputError, match="valid names: cumulative_logit"):
+    with pytest.raises(InputError, match="valid names: binary_logit, cumulative_logit, cumulative_probit"):
         ModelSpec(outcome="y", treatment="x", covariates=(), likelihood="probit_ish")
     with pytest.raises(InputError, match="unknown prior name"):
         ModelSpec(outcome="y", treatment="x", covariates=(), priors={"nope": Prior("Normal", {})})

@@ -17,7 +17,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from tipcausal.models.likelihoods import expected_score, link_of, prob_score_at_least
+from tipcausal.models.likelihoods import LINK_CDF, collapse_of, expected_score, link_of, prob_score_at_least
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 HDI_PROB = 0.94
@@ -52,11 +52,25 @@ def summarise(draws: np.ndarray) -> EffectSummary:
                          hdi90_low=float(h90[0]), hdi90_high=float(h90[1]), p_positive=float((flat > 0).mean()))
 
 
+def effect_names(idata: az.InferenceData) -> tuple[str, ...]:
+    """The effects a fit supports: expected score and P(score >= 4) (ordinal), or P(score >= T) (binary)."""
+    threshold = collapse_of(idata)
+    return EFFECT_NAMES if threshold == 0 else (f"p_score_ge_{threshold}",)
+
+
+def _outcome_effects(eta0, eta1, cut, link: str, threshold: int) -> dict[str, np.ndarray]:
+    if threshold:  # binary: P(score >= T) = 1 - F(c - eta) with the single cutpoint c
+        cdf = LINK_CDF[link]
+        return {f"p_score_ge_{threshold}": cdf(cut[..., :1] - eta0) - cdf(cut[..., :1] - eta1)}
+    return {"expected_score": expected_score(eta1, cut, link=link) - expected_score(eta0, cut, link=link),
+            "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=link) - prob_score_at_least(eta0, cut, 4, link=link)}
+
+
 def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     """Draws of the average and per-country effects of raising the treatment by ``shift_sd`` SDs.
 
-    Returns a Dataset with ``expected_score`` and ``p_score_ge_4`` (chain, draw) and
-    ``country_expected_score`` and ``country_p_score_ge_4`` (chain, draw, country).
+    Returns a Dataset with each of ``effect_names(idata)`` (chain, draw), e.g. ``expected_score`` and
+    ``p_score_ge_4``, and ``country_<name>`` (chain, draw, country).
     """
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
@@ -69,24 +83,23 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     membership[np.arange(len(cidx)), cidx] = 1.0
     membership /= membership.sum(axis=0, keepdims=True)  # column c averages country c's rows
     total = n_chain * n_draw
-    avg = {k: np.empty(total) for k in EFFECT_NAMES}
-    by_country = {k: np.empty((total, n_country)) for k in EFFECT_NAMES}
+    names = effect_names(idata)
+    threshold = collapse_of(idata)
+    avg = {k: np.empty(total) for k in names}
+    by_country = {k: np.empty((total, n_country)) for k in names}
     for start in range(0, total, CHUNK):
         sl = slice(start, min(start + CHUNK, total))
         params = {k: v[sl] for k, v in params_all.items()}
         cut = cut_all[sl]
         eta0 = linear_predictor(params, data)
         eta1 = linear_predictor(params, data, shift=shift_sd)
-        diffs = {
-            "expected_score": expected_score(eta1, cut, link=link) - expected_score(eta0, cut, link=link),
-            "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=link) - prob_score_at_least(eta0, cut, 4, link=link),
-        }
+        diffs = _outcome_effects(eta0, eta1, cut, link, threshold)
         for k, d in diffs.items():
             avg[k][sl] = d.mean(axis=-1)
             by_country[k][sl] = d @ membership
     coords = {"chain": post.coords["chain"].values, "draw": post.coords["draw"].values, "country": countries}
     ds = xr.Dataset(coords=coords)
-    for k in EFFECT_NAMES:
+    for k in names:
         ds[k] = (("chain", "draw"), avg[k].reshape(n_chain, n_draw))
         ds[f"country_{k}"] = (("chain", "draw", "country"), by_country[k].reshape(n_chain, n_draw, n_country))
     return ds
@@ -95,9 +108,10 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
 def summarise_effects(idata: az.InferenceData, draws: xr.Dataset | None = None) -> dict[str, Any]:
     """Average effects, per-country effects and the slope SD of one fit, as plain data."""
     draws = effect_draws(idata) if draws is None else draws
-    out: dict[str, Any] = {"effects": {k: summarise(draws[k].values).to_dict() for k in EFFECT_NAMES}}
+    names = effect_names(idata)
+    out: dict[str, Any] = {"effects": {k: summarise(draws[k].values).to_dict() for k in names}}
     out["by_country"] = {
-        str(c): {k: summarise(draws[f"country_{k}"].sel(country=c).values).to_dict() for k in EFFECT_NAMES}
+        str(c): {k: summarise(draws[f"country_{k}"].sel(country=c).values).to_dict() for k in names}
         for c in draws.coords["country"].values
     }
     post = idata.posterior

@@ -5,7 +5,7 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, category_probs, link_of
+from tipcausal.models.likelihoods import SCORE_MIN, category_probs, collapse_of, link_of
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
@@ -20,10 +20,13 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     cum = probs.cumsum(axis=-1)
     u = rng.random(probs.shape[:-1])[..., None]
     replicated = (u > cum[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category per row
-    shares = np.stack([(replicated == k).mean(axis=-1) for k in range(N_CATEGORIES)], axis=-1)
+    n_cat = probs.shape[-1]
+    shares = np.stack([(replicated == k).mean(axis=-1) for k in range(n_cat)], axis=-1)
     observed = np.asarray(idata.observed_data["score"].values)
-    obs_shares = np.bincount(observed, minlength=N_CATEGORIES) / len(observed)
+    obs_shares = np.bincount(observed, minlength=n_cat) / len(observed)
     low, high = np.quantile(shares, [0.03, 0.97], axis=0)
-    return {"score": list(range(SCORE_MIN, SCORE_MIN + N_CATEGORIES)), "observed": obs_shares.tolist(),
+    threshold = collapse_of(idata)
+    labels = [f"<{threshold}", f">={threshold}"] if threshold else list(range(SCORE_MIN, SCORE_MIN + n_cat))
+    return {"score": labels, "observed": obs_shares.tolist(),
             "replicated_mean": shares.mean(axis=0).tolist(), "replicated_low": low.tolist(),
             "replicated_high": high.tolist()}

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tipcausal.data.panel import Panel
 from tipcausal.errors import InputError
-from tipcausal.models.likelihoods import N_CATEGORIES, scores_to_categories
+from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, scores_to_categories
 from tipcausal.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,15 @@ class ModelData:
     treatment_sd: float
     covariate_scale: dict[str, tuple[float, float]] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    #: measurement-error model: the standardised observed treatment and its measurement SD per row
+    x_std: np.ndarray | None = None
+    x_se: np.ndarray | None = None
+    #: in-model imputation: (row, covariate) of each missing value, its prior mean and SD (standardised)
+    miss_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    miss_col: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    imp_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    imp_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    imputed: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_obs(self) -> int:
@@ -45,9 +54,14 @@ class ModelData:
         return len(self.categories)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The per-observation arrays the linear predictor reads."""
-        return {"country_idx": self.country_idx, "year_idx": self.year_idx, "x_within": self.x_within,
-                "x_between": self.x_between, "z_within": self.z_within, "z_between": self.z_between}
+        """The arrays the linear predictor reads (plus those of the measurement-error and imputation options)."""
+        out = {"country_idx": self.country_idx, "year_idx": self.year_idx, "x_within": self.x_within,
+               "x_between": self.x_between, "z_within": self.z_within, "z_between": self.z_between}
+        if self.x_se is not None:
+            out |= {"x_std": self.x_std, "x_se": self.x_se}
+        if self.miss_row.size:
+            out |= {"miss_row": self.miss_row, "miss_col": self.miss_col}
+        return out
 
 
 def _split(values: np.ndarray, country_idx: np.ndarray, n_countries: int, within_between: bool):
@@ -60,10 +74,58 @@ def _split(values: np.ndarray, country_idx: np.ndarray, n_countries: int, within
     return values - means, means
 
 
+def _me_column(panel: Panel, spec: ModelSpec) -> str | None:
+    return spec.measurement_error if isinstance(spec.measurement_error, str) else None
+
+
+def _rows_error(panel: Panel, column: str, rows: pd.DataFrame, problem: str) -> InputError:
+    listed = ", ".join(f"({r.country}, {int(r.year)})" for r in rows.head(10).itertuples())
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return InputError(f"{panel.source}: column {column!r}: {problem}; rows {listed}{more}")
+
+
+def _country_means(z: np.ndarray, observed: np.ndarray, country_idx: np.ndarray, n_countries: int):
+    """Per-country mean of each column over observed entries, and how many entries each mean used."""
+    sums = np.zeros((n_countries, z.shape[1]))
+    counts = np.zeros((n_countries, z.shape[1]))
+    np.add.at(sums, country_idx, np.where(observed, z, 0.0))
+    np.add.at(counts, country_idx, observed.astype(float))
+    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0), counts
+
+
+def _split_observed(z: np.ndarray, miss: np.ndarray, country_idx: np.ndarray, n_countries: int,
+                    within_between: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Within/between split of covariates with missing entries: country means over observed values (0, the
+    standardised grand mean, for a country with none); within deviations 0 at missing entries (the model adds
+    the imputed deviation there)."""
+    if not miss.any():
+        return _split(z, country_idx, n_countries, within_between)
+    if not within_between:
+        return np.where(miss, 0.0, z), np.zeros_like(z)
+    means, _ = _country_means(z, ~miss, country_idx, n_countries)
+    between = means[country_idx]
+    return np.where(miss, 0.0, z - between), between
+
+
+def _imputation_prior(z: np.ndarray, miss: np.ndarray, country_idx: np.ndarray, n_countries: int):
+    """Prior mean and SD of each entry if it were missing: the country's observed mean and the covariate's pooled
+    within-country SD; the grand mean (0) and marginal SD (1) for a country with no observed value."""
+    if not miss.any():
+        return np.zeros_like(z), np.ones_like(z)
+    observed = ~miss
+    means, counts = _country_means(z, observed, country_idx, n_countries)
+    dev = np.where(observed, z - means[country_idx], 0.0)
+    dof = np.maximum(observed.sum(axis=0) - (counts > 0).sum(axis=0), 1)
+    within_sd = np.sqrt((dev ** 2).sum(axis=0) / dof)
+    has = counts[country_idx] > 0
+    return np.where(has, means[country_idx], 0.0), np.where(has, within_sd[None, :], 1.0)
+
+
 def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     """Select complete cases for ``spec``, standardise, split within/between and index countries/years."""
     frame = panel.frame
-    needed = [spec.outcome, spec.treatment, *spec.covariates]
+    me_col = _me_column(panel, spec)
+    needed = [spec.outcome, spec.treatment, *spec.covariates] + ([me_col] if me_col else [])
     missing_cols = [c for c in needed if c not in frame.columns]
     if missing_cols:
         raise InputError(f"{panel.source}: column(s) {', '.join(missing_cols)} needed by the model of "
@@ -73,11 +135,16 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     if spec.lagged_treatment:  # the treatment of year t - 1 of the same country (missing if that year is absent)
         prior = frame[["country", "year", spec.treatment]].assign(year=lambda d: d["year"] + 1)
         frame = frame.drop(columns=[spec.treatment]).merge(prior, on=["country", "year"], how="left")
-    dropped = {c: int(frame[c].isna().sum()) for c in [*needed, "region"]}
-    complete = frame[[*needed, "region"]].notna().all(axis=1)
+    required = [c for c in [*needed, "region"] if spec.missing == "complete_case" or c not in spec.covariates]
+    dropped = {c: int(frame[c].isna().sum()) for c in required}
+    complete = frame[required].notna().all(axis=1)
     for col, n in dropped.items():
         if n:
             log.info("%s: %d country-year(s) missing %s dropped (complete-case analysis)", spec.outcome, n, col)
+    imputed = {c: int(frame.loc[complete, c].isna().sum()) for c in spec.covariates if c not in required}
+    for col, n in imputed.items():
+        if n:
+            log.info("%s: %d missing value(s) of %s imputed in the model", spec.outcome, n, col)
     df = frame.loc[complete, ["country", "year", "region", *needed]].sort_values(["country", "year"])
     df = df.reset_index(drop=True)
     if len(df) < 10:
@@ -103,20 +170,40 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
         raise InputError(f"{panel.source}: the treatment {spec.treatment!r} does not vary")
     x_within, x_between = _split((x - x_mean) / x_sd, country_idx, len(countries), spec.within_between)
 
+    x_std = x_se = None
+    if spec.measurement_error is not None:
+        se = df[me_col].to_numpy(float) if me_col else np.full(len(df), float(spec.measurement_error))
+        bad = ~(se > 0)
+        if bad.any():
+            raise _rows_error(panel, me_col or "measurement_error", df.loc[bad], "a measurement SD must be > 0")
+        x_std, x_se = (x - x_mean) / x_sd, se / x_sd
+
     scale: dict[str, tuple[float, float]] = {}
     z = np.zeros((len(df), len(spec.covariates)))
     for j, col in enumerate(spec.covariates):
         v = df[col].to_numpy(float)
-        m, s = float(v.mean()), float(v.std(ddof=1))
+        m, s = float(np.nanmean(v)), float(np.nanstd(v, ddof=1))
         if not s > 0:
             raise InputError(f"{panel.source}: covariate {col!r} does not vary")
         scale[col] = (m, s)
         z[:, j] = (v - m) / s
-    z_within, z_between = _split(z, country_idx, len(countries), spec.within_between)
+    miss = np.isnan(z)
+    miss_row, miss_col = np.nonzero(miss)
+    imp_mean, imp_sd = _imputation_prior(z, miss, country_idx, len(countries))
+    z_within, z_between = _split_observed(z, miss, country_idx, len(countries), spec.within_between)
 
     coords = {"country": countries, "year": years, "region": regions, "covariate": list(spec.covariates),
               "cutpoint": [f"{k}|{k + 1}" for k in range(1, N_CATEGORIES)], "obs": list(range(len(df)))}
-    return ModelData(categories=scores_to_categories(df[spec.outcome]), country_idx=country_idx, year_idx=year_idx,
+    if miss_row.size:
+        coords["missing_value"] = [f"{df['country'].iloc[r]} {int(df['year'].iloc[r])} {spec.covariates[j]}"
+                                   for r, j in zip(miss_row, miss_col)]
+    categories = scores_to_categories(df[spec.outcome])
+    if spec.binary:
+        categories = (categories >= spec.collapse_threshold - SCORE_MIN).astype(np.int64)
+        coords["cutpoint"] = [f"<{spec.collapse_threshold}|>={spec.collapse_threshold}"]
+    return ModelData(categories=categories, country_idx=country_idx, year_idx=year_idx,
                      region_of_country=region_of_country, x_within=x_within, x_between=x_between,
                      z_within=z_within, z_between=z_between, coords=coords, rows=df[["country", "year", "region"]],
-                     treatment_mean=x_mean, treatment_sd=x_sd, covariate_scale=scale, dropped=dropped)
+                     treatment_mean=x_mean, treatment_sd=x_sd, covariate_scale=scale, dropped=dropped,
+                     x_std=x_std, x_se=x_se, miss_row=miss_row.astype(np.int64), miss_col=miss_col.astype(np.int64),
+                     imp_mean=imp_mean[miss], imp_sd=imp_sd[miss], imputed=imputed)

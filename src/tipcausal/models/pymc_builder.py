@@ -18,8 +18,13 @@ between_effect         -           coefficient on the country mean of the treatm
 covariate_within       covariate   coefficients of within-country covariate deviations
 covariate_between      covariate   coefficients of covariate country means
 year_sd, z_year        -, year     non-centred zero-sum year effects, or random-walk steps
-year_effect            year        deterministic: year_sd * z_year, or the centred cumulative sum of steps
-score                  obs         observed category (score - 1): OrderedLogistic or OrderedProbit
+year_effect            year        deterministic: year_sd * z_year, or the centred cumulative sum of steps;
+                                   a free zero-sum Normal(0, 1) per year when year_effects = "fixed"
+x_country, x_true      country, obs  measurement-error model: latent true treatment (standardised) around
+                                   latent country means; x_observed ~ Normal(x_true, x_se) is observed
+z_missing              missing_value  in-model imputation: latent standardised covariate values
+score                  obs         observed category (score - 1): OrderedLogistic or OrderedProbit; 0/1 for
+                                   the binary likelihood (one cutpoint)
 =====================  ==========  ===========================================================
 """
 
@@ -30,8 +35,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from tipcausal.models.binding import ModelData
-from tipcausal.models.likelihoods import N_CATEGORIES
-from tipcausal.models.predictor import linear_predictor
+from tipcausal.models.predictor import linear_predictor, split_latent
 from tipcausal.models.spec import ModelSpec, Prior
 from tipcausal.registry import lookup
 
@@ -59,18 +63,32 @@ def _probit_category_probs(eta, cutpoints):
     return pt.clip(cum[:, 1:] - cum[:, :-1], 1e-300, 1.0)
 
 
+def _latent_treatment(spec: ModelSpec, data: ModelData, arrays: dict, params: dict) -> None:
+    """Measurement error in the treatment: true (standardised) treatment latent around latent country means,
+    observed with the given SD; the predictor then reads its within/between split instead of the data's."""
+    between_sd = _prior("treatment_between_sd", spec.priors["treatment_between_sd"])
+    within_sd = _prior("treatment_within_sd", spec.priors["treatment_within_sd"])
+    x_country = pm.Normal("x_country", 0.0, between_sd, dims="country")
+    x_true = pm.Normal("x_true", mu=x_country[data.country_idx], sigma=within_sd, dims="obs", initval=data.x_std)
+    pm.Normal("x_observed", mu=x_true, sigma=arrays["x_se"], observed=data.x_std, dims="obs")
+    params["x_within"], params["x_between"] = split_latent(x_true, data.country_idx, len(data.coords["country"]),
+                                                           spec.within_between)
+
+
 def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     """A ``pm.Model`` for ``spec`` on ``data``; arrays are registered as ``pm.Data`` (constant_data)."""
     priors = spec.priors
     with pm.Model(coords=data.coords) as model:
-        arrays = {k: pm.Data(k, v, dims=("obs", "covariate") if k.startswith("z_") else "obs")
-                  for k, v in data.arrays().items()}
+        dims = {"z_within": ("obs", "covariate"), "z_between": ("obs", "covariate"), "miss_row": "missing_value",
+                "miss_col": "missing_value"}
+        arrays = {k: pm.Data(k, v, dims=dims.get(k, "obs")) for k, v in data.arrays().items()}
         region_of_country = pm.Data("region_of_country", data.region_of_country, dims="country")
 
         cut_prior = priors["cutpoints"]
         cutpoints = pm.Normal("cutpoints", mu=cut_prior.params.get("mu", 0.0), sigma=cut_prior.params["sigma"],
                               transform=pm.distributions.transforms.ordered, dims="cutpoint",
-                              initval=np.linspace(-2.0, 2.0, N_CATEGORIES - 1))
+                              initval=np.linspace(-2.0, 2.0, len(data.coords["cutpoint"])) if not spec.binary
+                              else np.zeros(1))
         if spec.pooling == "partial":  # created first: keeps the free-variable order (and seeded draws) stable
             country_sd = _prior("country_sd", priors["country_sd"])
             z_country = pm.Normal("z_country", 0.0, 1.0, dims="country")
@@ -105,6 +123,10 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
             z_year = pm.Normal("z_year", 0.0, 1.0, dims="year")
             walk = pm.math.cumsum(year_sd * z_year)
             params["year_effect"] = pm.Deterministic("year_effect", walk - walk.mean(), dims="year")
+        elif spec.year_effects == "fixed":
+            params["year_effect"] = pm.ZeroSumNormal("year_effect", sigma=1.0, dims="year")
+        if data.x_se is not None:
+            _latent_treatment(spec, data, arrays, params)
         if spec.within_between:
             params["between_effect"] = _prior("between_effect", priors["between_effect"])
         if spec.covariates:
@@ -112,6 +134,8 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
             if spec.within_between:
                 params["covariate_between"] = _prior("covariate_between", priors["covariate_between"],
                                                      dims="covariate")
+        if data.miss_row.size:
+            params["z_missing"] = pm.Normal("z_missing", mu=data.imp_mean, sigma=data.imp_sd, dims="missing_value")
         eta = linear_predictor(params, arrays)
         if spec.link == "probit":
             pm.Categorical("score", p=_probit_category_probs(eta, cutpoints), observed=data.categories, dims="obs")

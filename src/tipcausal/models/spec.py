@@ -10,11 +10,18 @@ from tipcausal.provenance import hash_json
 from tipcausal.registry import lookup
 
 LIKELIHOODS = {"cumulative_logit": "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4",
-               "cumulative_probit": "ordered probit (cumulative probit) on scores 1-5 recoded to 0-4"}
-LINKS = {"cumulative_logit": "logit", "cumulative_probit": "probit"}
+               "cumulative_probit": "ordered probit (cumulative probit) on scores 1-5 recoded to 0-4",
+               "binary_logit": "logistic regression of score >= collapse_threshold (scores collapsed to 0/1)"}
+LINKS = {"cumulative_logit": "logit", "cumulative_probit": "probit", "binary_logit": "logit"}
+ORDINAL = ("cumulative_logit", "cumulative_probit")
 YEAR_EFFECTS = {"random": "zero-sum year effects with a common SD",
+                "fixed": "zero-sum year effects with a fixed Normal(0, 1) prior each (no pooling across years)",
                 "random_walk": "year effects following a Gaussian random walk (centred to sum to zero)",
                 "none": "no year effects"}
+MISSING = {"complete_case": "rows missing any model variable are dropped; the count per variable is logged and saved",
+           "impute": "missing covariate values are latent parameters of the model (imputed in-model from the "
+                     "country's observed mean and the covariate's within-country SD); rows missing the outcome, "
+                     "treatment or region are still dropped and counted"}
 POOLING = {"partial": "country intercepts drawn around region means with an estimated SD (hierarchical)",
            "none": "independent country intercepts with a fixed wide prior (no pooling)",
            "complete": "no country intercepts: countries share their region's mean (complete pooling)"}
@@ -45,6 +52,9 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "covariate_between": Prior("Normal", {"mu": 0.0, "sigma": 1.0}),
     "year_sd": Prior("HalfNormal", {"sigma": 0.5}),
     "country_intercept": Prior("Normal", {"mu": 0.0, "sigma": 2.5}),
+    "country_corr_eta": Prior("LKJ", {"eta": 2.0}),
+    "treatment_between_sd": Prior("HalfNormal", {"sigma": 1.5}),
+    "treatment_within_sd": Prior("HalfNormal", {"sigma": 1.0}),
 }
 
 PRIOR_ROLES: dict[str, str] = {
@@ -58,6 +68,9 @@ PRIOR_ROLES: dict[str, str] = {
     "covariate_between": "coefficients of the country means of the adjustment covariates",
     "year_sd": "SD of year effects (sum to zero), or of the yearly steps of the random walk",
     "country_intercept": "independent country intercepts (no pooling only)",
+    "country_corr_eta": "LKJ shape of the correlation of country intercepts and slopes across Ps (joint model)",
+    "treatment_between_sd": "SD of country means of true consultation (measurement-error model, standardised)",
+    "treatment_within_sd": "SD of true consultation around its country mean (measurement-error model)",
 }
 
 
@@ -80,6 +93,9 @@ class ModelSpec:
     within_between: bool = True
     pooling: str = "partial"
     lagged_treatment: bool = False
+    collapse_threshold: int = 4
+    measurement_error: str | float | None = None
+    missing: str = "complete_case"
     priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
 
     def __post_init__(self) -> None:
@@ -89,6 +105,18 @@ class ModelSpec:
         lookup(LIKELIHOODS, self.likelihood, "likelihood")
         lookup(YEAR_EFFECTS, self.year_effects, "year_effects option")
         lookup(POOLING, self.pooling, "pooling option")
+        lookup(MISSING, self.missing, "missing option")
+        if isinstance(self.collapse_threshold, bool) or self.collapse_threshold not in (2, 3, 4, 5):
+            raise InputError(f"model option collapse_threshold must be 2, 3, 4 or 5 (binary outcome: score >= "
+                             f"threshold), got {self.collapse_threshold!r}")
+        me = self.measurement_error
+        if me is not None:
+            if isinstance(me, bool) or not isinstance(me, (str, int, float)) or (
+                    not isinstance(me, str) and not me > 0):
+                raise InputError("model option measurement_error must be the name of a panel column holding the "
+                                 f"treatment's measurement SD (e.g. 'v2cscnsult_sd') or a positive SD, got {me!r}")
+            if self.lagged_treatment:
+                raise InputError("model options measurement_error and lagged_treatment cannot be combined")
         unknown = set(self.priors) - set(DEFAULT_PRIORS)
         if unknown:
             raise InputError(f"unknown prior name(s) {', '.join(sorted(unknown))}; valid names: "
@@ -98,6 +126,26 @@ class ModelSpec:
     def link(self) -> str:
         """The link of the cumulative likelihood (logit or probit)."""
         return LINKS[self.likelihood]
+
+    @property
+    def binary(self) -> bool:
+        """True for the collapsed (score >= collapse_threshold) likelihood."""
+        return self.likelihood not in ORDINAL
+
+    def describe(self) -> str:
+        """One line naming the structure: likelihood, pooling, slopes, year effects and the options in use."""
+        parts = [self.likelihood + (f" (score >= {self.collapse_threshold})" if self.binary else ""),
+                 f"{self.pooling} pooling", "country slopes" if self.country_slopes else "common slope",
+                 f"year effects {self.year_effects}"]
+        if not self.region_intercepts:
+            parts.append("no region level")
+        if self.lagged_treatment:
+            parts.append("lagged treatment")
+        if self.measurement_error is not None:
+            parts.append(f"measurement error ({self.measurement_error})")
+        if self.missing != "complete_case":
+            parts.append("in-model imputation")
+        return ", ".join(parts)
 
     def with_priors(self, overrides: dict[str, Prior]) -> ModelSpec:
         """A copy with some priors replaced."""
@@ -125,8 +173,11 @@ class ModelSpec:
             skip.add("country_sd")
         if self.pooling != "none":
             skip.add("country_intercept")
-        if self.year_effects == "none":
+        if self.year_effects in ("none", "fixed"):
             skip.add("year_sd")
+        skip.add("country_corr_eta")  # joint model only (models/joint.py)
+        if self.measurement_error is None:
+            skip |= {"treatment_between_sd", "treatment_within_sd"}
         if not self.within_between:
             skip |= {"between_effect", "covariate_between"}
         if not self.covariates:

@@ -1,0 +1,190 @@
+"""The joint 3-P model: one hierarchical ordinal model of several outcomes whose country intercepts and
+country slopes are correlated across outcomes (LKJ prior), so that evidence on one P informs the others.
+
+Per outcome the model is the single-outcome model (``pymc_builder``) with partial pooling and country
+slopes; what changes is that the 2P country effects (P intercept deviations, P slope deviations) are
+drawn jointly from a multivariate normal with an LKJ-distributed correlation matrix. Variables carry an
+``outcome`` dim; ``outcome_view`` slices a fit into the single-outcome layout, so effects, the predictive
+check and LOO read it exactly as they read a single-outcome fit.
+
+=====================  ===================  ====================================================
+name                   dims                 meaning
+=====================  ===================  ====================================================
+cutpoints              outcome, cutpoint    ordered thresholds per outcome
+region_effect          outcome, region      region means of intercepts (zero-sum per outcome)
+country_chol           -                    packed Cholesky factor of the 2P x 2P covariance (LKJ)
+z_country_effects      country, effect      non-centred country effects
+country_sd, slope_sd   outcome              SDs of country intercepts and slopes
+country_corr           pair                 correlation of each pair of country effects
+intercept, slope       outcome, country     deterministic country intercepts and slopes
+score_<outcome>        obs                  observed category of each outcome
+=====================  ===================  ====================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from tipcausal.data.panel import Panel
+from tipcausal.errors import InputError
+from tipcausal.models.binding import ModelData, bind_data
+from tipcausal.models.pymc_builder import _prior, _probit_category_probs
+from tipcausal.models.predictor import linear_predictor
+from tipcausal.models.spec import ModelSpec
+
+SCORE_PREFIX = "score_"
+
+
+def check_joint_specs(specs: list[ModelSpec]) -> None:
+    """Refuse specs the joint model does not support (with the reason), before any data is read."""
+    if len(specs) < 2:
+        raise InputError("the joint model needs at least two outcomes")
+    first = specs[0]
+    for s in specs:
+        if replace(s, outcome=first.outcome) != first:
+            raise InputError("the joint model needs the same model options for every outcome")
+    if first.binary:
+        raise InputError("the joint model is ordinal: likelihood must be cumulative_logit or cumulative_probit")
+    if first.pooling != "partial" or not first.country_slopes:
+        raise InputError("the joint model correlates country intercepts and slopes: it needs pooling = 'partial' "
+                         "and country_slopes = true")
+    if first.measurement_error is not None or first.missing != "complete_case" or first.lagged_treatment:
+        raise InputError("the joint model does not support measurement_error, missing = 'impute' or "
+                         "lagged_treatment; fit those per outcome")
+
+
+def bind_joint(panel: Panel, specs: list[ModelSpec]) -> list[ModelData]:
+    """Bind every outcome on the same rows: country-years complete for all outcomes and the shared variables."""
+    check_joint_specs(specs)
+    outcomes = [s.outcome for s in specs]
+    frame = panel.frame
+    missing = [o for o in outcomes if o not in frame.columns]
+    if missing:
+        raise InputError(f"{panel.source}: outcome column(s) {', '.join(missing)} are not in the panel")
+    keep = frame[outcomes].notna().all(axis=1)
+    shared = replace(panel, frame=frame.loc[keep].reset_index(drop=True))
+    datas = [bind_data(shared, s) for s in specs]
+    for s, d in zip(specs, datas):
+        d.dropped.update({o: int(frame[o].isna().sum()) for o in outcomes})
+        if not d.rows[["country", "year"]].equals(datas[0].rows[["country", "year"]]):
+            raise InputError(f"{panel.source}: the outcomes do not share their complete cases ({s.outcome})")
+    return datas
+
+
+def effect_labels(outcomes: list[str]) -> list[str]:
+    """Names of the 2P correlated country effects: intercepts first, then slopes."""
+    return [f"intercept:{o}" for o in outcomes] + [f"slope:{o}" for o in outcomes]
+
+
+def pair_labels(outcomes: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels and (row, column) indices of the upper-triangle pairs of country effects."""
+    labels = effect_labels(outcomes)
+    rows, cols = np.triu_indices(len(labels), k=1)
+    return [f"{labels[i]} ~ {labels[j]}" for i, j in zip(rows, cols)], rows, cols
+
+
+def build_joint_model(specs: list[ModelSpec], datas: list[ModelData]) -> pm.Model:
+    """A ``pm.Model`` of all outcomes with LKJ-correlated country intercepts and slopes."""
+    check_joint_specs(specs)
+    spec, base = specs[0], datas[0]
+    outcomes = [s.outcome for s in specs]
+    n_out, n_country = len(outcomes), len(base.coords["country"])
+    priors = spec.priors
+    pairs, rows, cols = pair_labels(outcomes)
+    coords = {**base.coords, "outcome": outcomes, "effect": effect_labels(outcomes), "pair": pairs}
+    with pm.Model(coords=coords) as model:
+        dims = {"z_within": ("obs", "covariate"), "z_between": ("obs", "covariate")}
+        arrays = {k: pm.Data(k, v, dims=dims.get(k, "obs")) for k, v in base.arrays().items()}
+        pm.Data("region_of_country", base.region_of_country, dims="country")
+        cut = priors["cutpoints"]
+        cutpoints = pm.Normal("cutpoints", mu=cut.params.get("mu", 0.0), sigma=cut.params["sigma"],
+                              transform=pm.distributions.transforms.ordered, dims=("outcome", "cutpoint"),
+                              initval=np.tile(np.linspace(-2.0, 2.0, len(base.coords["cutpoint"])), (n_out, 1)))
+        sd_sigma = np.r_[[priors["country_sd"].params["sigma"]] * n_out, [priors["slope_sd"].params["sigma"]] * n_out]
+        if priors["country_sd"].dist != "HalfNormal" or priors["slope_sd"].dist != "HalfNormal":
+            raise InputError("the joint model takes HalfNormal priors for country_sd and slope_sd")
+        chol, corr, stds = pm.LKJCholeskyCov("country_chol", n=2 * n_out, eta=priors["country_corr_eta"].params["eta"],
+                                             sd_dist=pm.HalfNormal.dist(sigma=sd_sigma, shape=2 * n_out),
+                                             compute_corr=True, store_in_trace=False)
+        z = pm.Normal("z_country_effects", 0.0, 1.0, dims=("country", "effect"))
+        effects = pt.dot(z, chol.T)  # (country, 2P)
+        pm.Deterministic("country_sd", stds[:n_out], dims="outcome")
+        pm.Deterministic("slope_sd", stds[n_out:], dims="outcome")
+        pm.Deterministic("country_corr", corr[rows, cols], dims="pair")
+        mean_intercept = pt.zeros((n_out, n_country))
+        if spec.region_intercepts:
+            region_effect = _prior("region_effect", priors["region_effect"], dims=("outcome", "region"))
+            mean_intercept = region_effect[:, base.region_of_country]
+        intercept = pm.Deterministic("intercept", mean_intercept + effects[:, :n_out].T, dims=("outcome", "country"))
+        slope_mean = _prior("slope_mean", priors["slope_mean"], dims="outcome")
+        slope = pm.Deterministic("slope", slope_mean[:, None] + effects[:, n_out:].T, dims=("outcome", "country"))
+        year_effect = _year_effects(spec, n_out)
+        shared: dict[str, Any] = {}
+        if spec.within_between:
+            shared["between_effect"] = _prior("between_effect", priors["between_effect"], dims="outcome")
+        if spec.covariates:
+            for name in ("covariate_within", "covariate_between") if spec.within_between else ("covariate_within",):
+                shared[name] = _prior(name, priors[name], dims=("outcome", "covariate"))
+        for k, (outcome, data) in enumerate(zip(outcomes, datas)):
+            params = {"intercept": intercept[k], "slope": slope[k], **{n: v[k] for n, v in shared.items()}}
+            if year_effect is not None:
+                params["year_effect"] = year_effect[k]
+            eta = linear_predictor(params, arrays)
+            if spec.link == "probit":
+                pm.Categorical(SCORE_PREFIX + outcome, p=_probit_category_probs(eta, cutpoints[k]),
+                               observed=data.categories, dims="obs")
+            else:
+                pm.OrderedLogistic(SCORE_PREFIX + outcome, eta=eta, cutpoints=cutpoints[k], observed=data.categories,
+                                   dims="obs", compute_p=False)
+    return model
+
+
+def _year_effects(spec: ModelSpec, n_out: int):
+    if spec.year_effects == "none":
+        return None
+    if spec.year_effects == "fixed":
+        return pm.ZeroSumNormal("year_effect", sigma=1.0, dims=("outcome", "year"))
+    year_sd = _prior("year_sd", spec.priors["year_sd"], dims="outcome")
+    if spec.year_effects == "random":
+        z_year = pm.ZeroSumNormal("z_year", sigma=1.0, dims=("outcome", "year"))
+        return pm.Deterministic("year_effect", year_sd[:, None] * z_year, dims=("outcome", "year"))
+    z_year = pm.Normal("z_year", 0.0, 1.0, dims=("outcome", "year"))
+    walk = pt.cumsum(year_sd[:, None] * z_year, axis=1)
+    return pm.Deterministic("year_effect", walk - walk.mean(axis=1, keepdims=True), dims=("outcome", "year"))
+
+
+def outcome_view(idata: az.InferenceData, outcome: str) -> az.InferenceData:
+    """One outcome's slice of a joint fit, laid out as a single-outcome fit (``score``, no outcome dim)."""
+    post = idata.posterior
+    keep = [v for v, da in post.data_vars.items() if "outcome" in da.dims]
+    view = post[keep].sel(outcome=outcome).drop_vars("outcome")
+    view.attrs = dict(post.attrs)
+    observed = xr.Dataset({"score": idata.observed_data[SCORE_PREFIX + outcome]})
+    groups = {"posterior": view, "observed_data": observed, "constant_data": idata.constant_data}
+    if "sample_stats" in idata.groups():
+        groups["sample_stats"] = idata.sample_stats
+    return az.InferenceData(**groups)
+
+
+def correlation_summary(idata: az.InferenceData, hdi_prob: float = 0.94) -> list[dict[str, Any]]:
+    """Posterior mean, HDI and P(> 0) of every correlation of country effects, cross-outcome pairs first."""
+    corr = idata.posterior["country_corr"]
+    out = []
+    for pair in corr.coords["pair"].values:
+        draws = np.asarray(corr.sel(pair=pair).values).reshape(-1)
+        lo, hi = az.hdi(draws, hdi_prob=hdi_prob)
+        a, b = str(pair).split(" ~ ")
+        kind = ("intercepts" if a.startswith("intercept") and b.startswith("intercept") else
+                "slopes" if a.startswith("slope") and b.startswith("slope") else "intercept-slope")
+        same = a.split(":", 1)[1] == b.split(":", 1)[1]
+        out.append({"pair": str(pair), "kind": kind if not same else "within outcome", "mean": float(draws.mean()),
+                    "hdi_low": float(lo), "hdi_high": float(hi), "p_positive": float((draws > 0).mean())})
+    order = {"intercepts": 0, "slopes": 1, "intercept-slope": 2, "within outcome": 3}
+    return sorted(out, key=lambda r: order[r["kind"]])
