@@ -41,7 +41,8 @@ def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
 
 
 def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> dict[str, Any]:
-    """PSIS-LOO of one fit: elpd_loo, its SE, p_loo and the country-years with Pareto k > 0.7.
+    """PSIS-LOO of one fit: elpd_loo, its SE, p_loo and the country-years with Pareto k > 0.7, plus
+    ``pointwise`` (each observation's elpd, an array; drop it before saving as JSON).
 
     ``rows`` are the model's observations (country, year) in order.
     """
@@ -61,4 +62,11 @@ def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> dict[str, Any]:
         "warning": bool(bad.size),
         "influential": [{"country": str(rows["country"].iloc[i]), "year": int(rows["year"].iloc[i]),
                          "k": float(k[i])} for i in worst],
+        "pointwise": np.asarray(loo.loo_i).reshape(-1),
     }
+
+
+def elpd_difference(pointwise: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """elpd of a model minus a reference's on the same observations, and the SE of that difference."""
+    diff = np.asarray(pointwise) - np.asarray(reference)
+    return float(diff.sum()), float(np.sqrt(diff.size * diff.var(ddof=1)))

@@ -20,13 +20,13 @@ import arviz as az
 from tipcausal import provenance
 from tipcausal.dag.spec import CausalGraph, load_dag
 from tipcausal.data.panel import Panel, PanelSchema, load_panel_csv, validate_panel
-from tipcausal.diagnostics import GateResult, check_fit
+from tipcausal.diagnostics import GateResult
 from tipcausal.errors import InputError
 from tipcausal.identify import Identification, identify_outcome
-from tipcausal.models.likelihoods import LINK_ATTR
 from tipcausal.models.spec import ModelSpec, Prior
 from tipcausal.registry import library_files, lookup, resolve_file
 from tipcausal.sampling import SAMPLERS
+from tipcausal.specifications import alternative_specs, parse_alternatives
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,13 @@ SECTIONS = {
     "causal": {"dag", "treatment", "outcomes", "adjustment", "assume_absorbed", "override"},
     "data": {"kind", "seed", "n_countries", "path", "manifest", "sources", "dir"},
     "model": {"likelihood", "country_slopes", "region_intercepts", "year_effects", "within_between", "pooling",
-              "lagged_treatment", "priors"},
+              "lagged_treatment", "collapse_threshold", "measurement_error", "missing", "priors"},
     "sampler": {"backend", "draws", "tune", "chains", "target_accept", "seed"},
     "output": {"dir", "allow_unconverged"},
+    "compare": set(),  # an array of tables, checked by specifications.parse_alternatives
 }
 DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
               "built": "the real-data panel built from a source manifest (tipcausal data build)"}
-EFFECT_ESS_MIN = 400
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ class Study:
     data_path: str | None
     model_options: dict[str, Any]
     priors: dict[str, Prior]
+    alternatives: tuple[Any, ...]
     sampler: SamplerSettings
     output_dir: str
     allow_unconverged: bool
@@ -105,7 +106,8 @@ class Study:
                 "data": {"kind": self.data_kind, "seed": self.data_seed, "n_countries": self.n_countries,
                          "path": self.data_path, "manifest": self.data_manifest, "sources": self.data_sources,
                          "dir": self.data_dir},
-                "model": self.model_options, "sampler": self.sampler.__dict__, "output_dir": self.output_dir}
+                "model": self.model_options, "compare": [a.to_dict() for a in self.alternatives],
+                "sampler": self.sampler.__dict__, "output_dir": self.output_dir}
 
 
 def library_studies() -> dict[str, Path]:
@@ -141,6 +143,8 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
     if unknown:
         raise InputError(f"{src}: unknown section(s) {', '.join(sorted(unknown))}; valid: {', '.join(SECTIONS)}")
     for section, keys in SECTIONS.items():
+        if section == "compare":
+            continue
         bad = set(raw.get(section, {})) - keys
         if bad:
             raise InputError(f"{src}: [{section}] has unknown key(s) {', '.join(sorted(bad))}; "
@@ -194,6 +198,7 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
         data_path=data_path,
         model_options=model,
         priors=priors,
+        alternatives=parse_alternatives(raw.get("compare"), src, SECTIONS["model"] - {"priors"}),
         sampler=sampler,
         output_dir=_typed(out.get("dir", f"reports/{path.stem}"), str, f"{src}: [output] dir"),
         allow_unconverged=_typed(out.get("allow_unconverged", False), bool, f"{src}: [output] allow_unconverged"),
@@ -228,6 +233,7 @@ class OutcomeResult:
     truth: dict[str, Any] | None = None
     baselines: list[Any] = field(default_factory=list)
     loo: dict[str, Any] = field(default_factory=dict)
+    specifications: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -242,6 +248,7 @@ class StudyResult:
     out_dir: Path = Path(".")
     variants: dict[str, Any] = field(default_factory=dict)
     dag_tests: dict[str, Any] = field(default_factory=dict)
+    joint: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -335,22 +342,29 @@ def prepare(study: Study, progress: Progress | None = None) -> tuple[CausalGraph
             continue
         covariates.append(node.column)
     idents = identify_study(study, graph)
-    specs = {o: ModelSpec(outcome=graph.node(o).column, treatment=graph.node(study.treatment).column,
-                          covariates=tuple(covariates), **study.model_options).with_priors(study.priors)
-             for o in study.outcomes}
+    try:
+        specs = {o: ModelSpec(outcome=graph.node(o).column, treatment=graph.node(study.treatment).column,
+                              covariates=tuple(covariates), **study.model_options).with_priors(study.priors)
+                 for o in study.outcomes}
+    except TypeError as exc:
+        raise InputError(f"{study.source}: [model]: {exc}") from None
+    if any(s.binary for s in specs.values()):
+        raise InputError(f"{study.source}: the primary model must be ordinal (cumulative_logit or cumulative_probit); "
+                         "fit binary_logit as a [[compare]] specification beside it")
+    for alt in study.alternatives:
+        alternative_specs(alt, specs)
     return graph, panel, sim, idents, specs
 
 
 def run_study(study: Study, *, progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
     """Run every stage of ``study`` and write its outputs; never raises on an unconverged fit."""
     from tipcausal.baselines import fit_baselines
-    from tipcausal.comparison import loo_summary
-    from tipcausal.effects import effect_draws, summarise_effects
+    from tipcausal.fitting import assess, mark, sample_spec
     from tipcausal.models.binding import bind_data
     from tipcausal.models.pymc_builder import build_model
-    from tipcausal.ppc import predictive_shares
     from tipcausal.report.render import write_report
-    from tipcausal.sampling import configure_jax, sample
+    from tipcausal.sampling import configure_jax
+    from tipcausal.specifications import run_alternatives, spec_row
 
     say = progress or (lambda msg: log.info(msg))
     if study.sampler.backend == "numpyro":
@@ -370,55 +384,67 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     if sim is not None:
         sim.save(out_dir / "data")
     s = study.sampler
+
+    def save(run: Any, spec: ModelSpec, data: Any, gate: GateResult | None, settings: SamplerSettings,
+             path: Path, outcome: str | None = None) -> Path:
+        prov = {
+            "study": study.name, "study_file": study.source, "outcome": outcome or spec.outcome, "seed": settings.seed,
+            "sampler": {**settings.__dict__}, "data_hash": panel.hash, "data_kind": panel.kind,
+            "data_source": panel.source, "dag_hash": graph.hash, "dag_source": graph.source, "data_build": panel.meta,
+            "model_spec": spec.to_dict(), "model_hash": spec.hash, "treatment_sd": data.treatment_sd,
+            "treatment_mean": data.treatment_mean, "covariate_scale": data.covariate_scale,
+            "dropped_incomplete": data.dropped, "imputed": data.imputed, "versions": versions,
+            "created": provenance.utc_now(),
+            "timings": {"wall_s": run.wall_s, "compile_s": run.compile_s, "sampling_s": run.sampling_s},
+            "sampler_notes": list(run.notes), "diagnostics": None if gate is None else gate.to_dict(),
+        }
+        if outcome in idents:
+            prov["identification"] = idents[outcome].to_dict()
+        save_fit(run.idata, prov, path)
+        return prov
+
+    references: dict[str, tuple[Any, Any]] = {}
     for i, outcome in enumerate(study.outcomes, 1):
         spec = specs[outcome]
         data = bind_data(panel, spec)
         say(f"[{i}/{len(study.outcomes)}] {outcome}: {data.n_obs} country-years, {len(data.coords['country'])} "
             f"countries; sampling with {s.backend} ({s.chains} chains x {s.tune} tune + {s.draws} draws)")
-        model = build_model(spec, data)
-        run = sample(model, backend=s.backend, draws=s.draws, tune=s.tune, chains=s.chains,
-                     target_accept=s.target_accept, seed=s.seed, progress=show_sampler_progress)
-        run.idata.posterior.attrs[LINK_ATTR] = spec.link
-        draws = effect_draws(run.idata)
-        gate = check_fit(run.idata, extra=draws[["expected_score", "p_score_ge_4"]], extra_ess_min=EFFECT_ESS_MIN)
-        effects = summarise_effects(run.idata, draws)
-        prov = {
-            "study": study.name, "study_file": study.source, "outcome": outcome, "seed": s.seed,
-            "sampler": {**s.__dict__}, "data_hash": panel.hash, "data_kind": panel.kind, "data_source": panel.source,
-            "dag_hash": graph.hash, "dag_source": graph.source, "data_build": panel.meta, "model_spec": spec.to_dict(), "model_hash": spec.hash,
-            "treatment_sd": data.treatment_sd, "treatment_mean": data.treatment_mean,
-            "covariate_scale": data.covariate_scale, "dropped_incomplete": data.dropped,
-            "identification": idents[outcome].to_dict(), "versions": versions, "created": provenance.utc_now(),
-            "timings": {"wall_s": run.wall_s, "compile_s": run.compile_s, "sampling_s": run.sampling_s},
-            "sampler_notes": list(run.notes), "diagnostics": gate.to_dict(),
-        }
-        fit_path = save_fit(run.idata, prov, out_dir / "fits" / f"{outcome}.nc")
+        run = sample_spec(build_model(spec, data), s, progress=show_sampler_progress)
+        mark(run.idata, spec)
+        a = assess(run.idata, data, seed=s.seed)
+        fit_path = out_dir / "fits" / f"{outcome}.nc"
+        prov = save(run, spec, data, a.gate, s, fit_path, outcome)
         truth = None
         if sim is not None:
-            rows = data.rows
-            t_eff = sim.true_effects(rows)[outcome]
+            t_eff = sim.true_effects(data.rows)[outcome]
             truth = {"expected_score": t_eff["expected_score"], "p_score_ge_4": t_eff["p_score_ge_4"],
                      "slope_sd": sim.truth["slope_sd"][outcome], "slope_mean": sim.truth["effect_mean"][outcome],
                      "by_country": t_eff["by_country"]}
-        verdict = "PASS" if gate.passed else "FAIL: " + "; ".join(gate.reasons)
-        say(f"    {outcome}: diagnostics {verdict}; effect on expected score "
-            f"{effects['effects']['expected_score']['mean']:+.3f} "
-            f"[{effects['effects']['expected_score']['hdi_low']:+.3f}, "
-            f"{effects['effects']['expected_score']['hdi_high']:+.3f}]")
-        baselines = fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)
-        loo = loo_summary(run.idata, data.rows)
-        if loo["warning"]:
-            say(f"    {outcome}: PSIS-LOO warning: {loo['n_k_over_0_7']} country-year(s) with Pareto k > 0.7")
-        result.outcomes[outcome] = OutcomeResult(
-            outcome=outcome, identification=idents[outcome], spec=spec, idata=run.idata, gate=gate, effects=effects,
-            ppc=predictive_shares(run.idata, seed=s.seed), n_obs=data.n_obs,
-            n_countries=len(data.coords["country"]), fit_path=fit_path, provenance=prov, truth=truth,
-            baselines=baselines, loo=loo)
+        es = a.effects["effects"]["expected_score"]
+        verdict = "PASS" if a.gate.passed else "FAIL: " + "; ".join(a.gate.reasons)
+        say(f"    {outcome}: diagnostics {verdict}; effect on expected score {es['mean']:+.3f} "
+            f"[{es['hdi_low']:+.3f}, {es['hdi_high']:+.3f}]")
+        if a.loo["warning"]:
+            say(f"    {outcome}: PSIS-LOO warning: {a.loo['n_k_over_0_7']} country-year(s) with Pareto k > 0.7")
+        references[outcome] = (data.rows, a.pointwise_elpd)
+        r = OutcomeResult(
+            outcome=outcome, identification=idents[outcome], spec=spec, idata=run.idata, gate=a.gate,
+            effects=a.effects, ppc=a.ppc, n_obs=data.n_obs, n_countries=len(data.coords["country"]),
+            fit_path=fit_path, provenance=prov, truth=truth,
+            baselines=fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates), loo=a.loo)
+        r.specifications.append(spec_row("primary", spec, data, a, fit_path))
+        result.outcomes[outcome] = r
+    if study.alternatives:
+        rows, result.joint = run_alternatives(
+            study.alternatives, specs, panel, s, references, out_dir,
+            lambda run, spec, data, gate, settings, path: (save(run, spec, data, gate, settings, path), path)[1],
+            say, show_sampler_progress)
+        for outcome, extra in rows.items():
+            result.outcomes[outcome].specifications.extend(extra)
     result.summary = build_summary(result, versions)
     provenance.write_json_atomic(out_dir / "summary.json", result.summary)
     write_report(result, out_dir / "report.html")
-    say(f"wrote {out_dir / 'report.html'}, {out_dir / 'summary.json'} and {len(result.outcomes)} fit(s) in "
-        f"{out_dir / 'fits'}")
+    say(f"wrote {out_dir / 'report.html'}, {out_dir / 'summary.json'} and the fits in {out_dir / 'fits'}")
     return result
 
 
@@ -479,6 +505,7 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
             "timings": r.provenance["timings"],
             "baselines": [b.to_dict() for b in r.baselines],
             "loo": r.loo,
+            "specifications": r.specifications,
         }
         if r.truth is not None:
             entry["truth"] = {k: r.truth[k] for k in ("expected_score", "p_score_ge_4", "slope_sd", "slope_mean")}
@@ -497,6 +524,7 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
         "all_passed": result.passed,
         "outcomes": outcomes,
         "dag_tests": result.dag_tests,
+        "joint_model": result.joint,
         "dag_variants": {name: (v["results"] if isinstance(v["results"], str) else
                                 {o: {"status": i.status, "adjustment": list(i.adjustment),
                                      "open_path": i.open_path_text} for o, i in v["results"].items()})

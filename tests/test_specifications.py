@@ -1,0 +1,95 @@
+"""Side-by-side specifications ([[compare]] in a study): validation before sampling, and a small run whose
+summary and report carry every specification per outcome with diagnostics and LOO, and the joint model's
+cross-outcome correlations."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tipcausal.cli import EXIT_INPUT, app
+from tipcausal.study import library_studies
+
+runner = CliRunner()
+
+COMPARE = '''
+[[compare]]
+name = "binary (score >= 4)"
+likelihood = "binary_logit"
+collapse_threshold = 4
+
+[[compare]]
+name = "measurement error 0.2"
+measurement_error = 0.2
+
+[[compare]]
+name = "joint"
+joint = true
+'''
+
+
+def study_file(tmp_path, extra="", **replace):
+    text = library_studies()["default"].read_text()
+    for old, new in {"n_countries = 180": "n_countries = 30",
+                     'outcomes = ["prosecution", "protection", "prevention"]': 'outcomes = ["protection", "prevention"]',
+                     **replace}.items():
+        text = text.replace(old, new)
+    p = tmp_path / "s.toml"
+    p.write_text(text + extra)
+    return p
+
+
+@pytest.mark.parametrize("extra,needle", [
+    ('\n[[compare]]\nname = "x"\nlikelihod = "binary_logit"\n', "[[compare]] #1 has unknown key(s) likelihod"),
+    ('\n[[compare]]\nlikelihood = "binary_logit"\n', "[[compare]] #1 needs a name"),
+    ('\n[[compare]]\nname = "x"\nlikelihood = "logit"\n', "unknown likelihood 'logit'"),
+    ('\n[[compare]]\nname = "x"\ncollapse_threshold = 7\n', "collapse_threshold must be 2, 3, 4 or 5"),
+    ('\n[[compare]]\nname = "x"\njoint = true\npooling = "none"\n', "'x': the joint model correlates"),
+    ('\n[[compare]]\nname = "x"\n[[compare]]\nname = "x"\n', "the name 'x' is used twice"),
+    ('\n[[compare]]\nname = "x"\nmeasurement_error = -1\n', "measurement_error must be"),
+])
+def test_bad_compare_entries_fail_before_sampling(tmp_path, extra, needle):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(study_file(tmp_path, extra)), "--out", str(out), "--quiet"])
+    assert res.exit_code == EXIT_INPUT, res.output
+    assert needle in " ".join(res.output.split())
+    assert not out.exists()
+
+
+def test_binary_primary_model_is_refused_with_the_way_out(tmp_path):
+    p = study_file(tmp_path, **{'likelihood = "cumulative_logit"': 'likelihood = "binary_logit"'})
+    res = runner.invoke(app, ["run", str(p), "--out", str(tmp_path / "out"), "--quiet"])
+    assert res.exit_code == EXIT_INPUT
+    assert "as a [[compare]] specification" in " ".join(res.output.split())
+
+
+@pytest.mark.sampling
+def test_compare_run_reports_every_specification(tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(study_file(tmp_path, COMPARE)), "--draws", "150", "--tune", "150",
+                              "--chains", "2", "--out", str(out), "--quiet", "--allow-unconverged"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    for outcome in ("protection", "prevention"):
+        rows = summary["outcomes"][outcome]["specifications"]
+        assert [r["name"] for r in rows] == ["primary", "binary (score >= 4)", "measurement error 0.2", "joint"]
+        primary, binary, me, joint = rows
+        assert set(primary["effects"]) == {"expected_score", "p_score_ge_4"}
+        assert set(binary["effects"]) == {"p_score_ge_4"}
+        for r in rows:
+            assert r["diagnostics"]["verdict"] in ("pass", "fail") and r["loo"]["n"] == r["n_obs"]
+        assert binary["loo_note"] == "not comparable: a binary outcome" and binary["elpd_diff"] is None
+        assert me["loo_note"].startswith("not comparable: conditional")
+        assert primary["loo_note"] == "reference"
+        # the joint model uses the same country-years here (no outcome missing), so its elpd is differenced
+        assert joint["joint"] and joint["elpd_diff"] is not None and joint["elpd_diff_se"] > 0
+        assert (out / "fits" / "compare" / "measurement_error_0.2" / f"{outcome}.nc").is_file()
+    assert (out / "fits" / "compare" / "joint" / "joint.nc").is_file()
+    prov = json.loads((out / "fits" / "compare" / "joint" / "joint.provenance.json").read_text())
+    assert {"seed", "data_hash", "dag_hash", "model_spec", "versions"} <= set(prov)
+    corr = summary["joint_model"]["correlations"]
+    assert len(corr) == 6 and {c["kind"] for c in corr} == {"intercepts", "slopes", "intercept-slope",
+                                                           "within outcome"}
+    html = (out / "report.html").read_text()
+    assert "Bayesian specifications side by side" in html and "Joint 3-P model: correlation" in html
+    assert "intercept:protection ~ intercept:prevention" in html
