@@ -10,7 +10,7 @@ from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.diagnostics import check_fit
 from tipcausal.effects import RECOVERY_PROB
 from tipcausal.models.binding import bind_data
-from tipcausal.models.likelihoods import LINK_ATTR
+from tipcausal.models.likelihoods import mark_fit
 from tipcausal.models.pymc_builder import build_model
 from tipcausal.models.spec import ModelSpec
 from tipcausal.sampling import sample
@@ -44,7 +44,7 @@ def fit(panel: Panel, **options):
                      region_intercepts=False, **options)
     run = sample(build_model(spec, bind_data(panel, spec)), backend="numpyro", draws=800, tune=800, chains=4,
                  target_accept=0.9, seed=4, progress=False)
-    run.idata.posterior.attrs[LINK_ATTR] = spec.link
+    mark_fit(run.idata, spec.link, spec.collapse_threshold if spec.binary else 0)
     return run.idata
 
 
@@ -88,3 +88,19 @@ def test_complete_pooling_ignores_country_heterogeneity():
     spread = lambda idata: float(np.ptp(idata.posterior["cutpoints"].mean(("chain", "draw")).values))  # noqa: E731
     assert spread(complete) < spread(partial)
     assert covered(partial.posterior["slope_mean"], SLOPE)
+
+
+@pytest.mark.parametrize("threshold", [3, 4])
+def test_binary_likelihood_recovers_the_same_slope_and_its_cutpoint(threshold):
+    """Under a cumulative logit, P(score >= T) = logistic(eta - c_{T-1}): the binary logit of the collapsed score
+    has the same slope, between effect and country SD, and the cutpoint at T as its single threshold (the
+    binary fit has less information, so its intervals are wider)."""
+    idata = fit(simulate("logit", seed=31), likelihood="binary_logit", collapse_threshold=threshold)  # the panel above
+    gate = check_fit(idata)
+    assert gate.passed, gate.reasons
+    post = idata.posterior
+    assert post.sizes["cutpoint"] == 1
+    assert covered(post["slope_mean"], SLOPE)
+    assert covered(post["between_effect"], BETWEEN, NUISANCE_PROB)
+    assert covered(post["country_sd"], COUNTRY_SD, NUISANCE_PROB)
+    assert covered(post["cutpoints"].isel(cutpoint=0), CUTS[threshold - 2], NUISANCE_PROB)
