@@ -41,11 +41,17 @@ class ModelData:
     #: measurement-error model: the standardised observed treatment and its measurement SD per row
     x_std: np.ndarray | None = None
     x_se: np.ndarray | None = None
-    #: in-model imputation: (row, covariate) of each missing value, its prior mean and SD (standardised)
+    #: in-model imputation. Per missing value: (row, covariate), the country's observed mean (standardised; 0
+    #: if it has none), whether it has any, and the row's within-country treatment deviation. Per observed value
+    #: of an imputed covariate: its covariate, its deviation from the country mean and the treatment deviation.
     miss_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     miss_col: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     imp_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    imp_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    imp_has: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    imp_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    obs_col: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    obs_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    obs_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     imputed: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -107,18 +113,20 @@ def _split_observed(z: np.ndarray, miss: np.ndarray, country_idx: np.ndarray, n_
     return np.where(miss, 0.0, z - between), between
 
 
-def _imputation_prior(z: np.ndarray, miss: np.ndarray, country_idx: np.ndarray, n_countries: int):
-    """Prior mean and SD of each entry if it were missing: the country's observed mean and the covariate's pooled
-    within-country SD; the grand mean (0) and marginal SD (1) for a country with no observed value."""
-    if not miss.any():
-        return np.zeros_like(z), np.ones_like(z)
-    observed = ~miss
-    means, counts = _country_means(z, observed, country_idx, n_countries)
-    dev = np.where(observed, z - means[country_idx], 0.0)
-    dof = np.maximum(observed.sum(axis=0) - (counts > 0).sum(axis=0), 1)
-    within_sd = np.sqrt((dev ** 2).sum(axis=0) / dof)
-    has = counts[country_idx] > 0
-    return np.where(has, means[country_idx], 0.0), np.where(has, within_sd[None, :], 1.0)
+def _imputation_arrays(z: np.ndarray, miss: np.ndarray, x_dev: np.ndarray, country_idx: np.ndarray,
+                       n_countries: int) -> dict[str, np.ndarray]:
+    """What the imputation model needs (see ``ModelData``): the country's observed mean (0, the grand mean, for a
+    country with none) and whether it has one, per missing value; deviations from it per observed value of each
+    covariate that has missing values; and the within-country treatment deviation of each."""
+    means, counts = _country_means(z, ~miss, country_idx, n_countries)
+    miss_row, miss_col = np.nonzero(miss)
+    imputed_cols = np.unique(miss_col)
+    observed = ~miss & np.isin(np.arange(z.shape[1]), imputed_cols)[None, :]
+    obs_row, obs_col = np.nonzero(observed)
+    return {"miss_row": miss_row.astype(np.int64), "miss_col": miss_col.astype(np.int64),
+            "imp_mean": means[country_idx[miss_row], miss_col], "imp_has": counts[country_idx[miss_row], miss_col] > 0,
+            "imp_x": x_dev[miss_row], "obs_col": obs_col.astype(np.int64),
+            "obs_dev": z[obs_row, obs_col] - means[country_idx[obs_row], obs_col], "obs_x": x_dev[obs_row]}
 
 
 def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
@@ -188,8 +196,9 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
         scale[col] = (m, s)
         z[:, j] = (v - m) / s
     miss = np.isnan(z)
-    miss_row, miss_col = np.nonzero(miss)
-    imp_mean, imp_sd = _imputation_prior(z, miss, country_idx, len(countries))
+    x_dev, _ = _split((x - x_mean) / x_sd, country_idx, len(countries), True)
+    imputation = _imputation_arrays(z, miss, x_dev, country_idx, len(countries))
+    miss_row, miss_col = imputation["miss_row"], imputation["miss_col"]
     z_within, z_between = _split_observed(z, miss, country_idx, len(countries), spec.within_between)
 
     coords = {"country": countries, "year": years, "region": regions, "covariate": list(spec.covariates),
@@ -197,6 +206,8 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     if miss_row.size:
         coords["missing_value"] = [f"{df['country'].iloc[r]} {int(df['year'].iloc[r])} {spec.covariates[j]}"
                                    for r, j in zip(miss_row, miss_col)]
+        coords["imputed_covariate"] = [spec.covariates[j] for j in np.unique(miss_col)]
+        coords["observed_value"] = list(range(imputation["obs_col"].size))
     categories = scores_to_categories(df[spec.outcome])
     if spec.binary:
         categories = (categories >= spec.collapse_threshold - SCORE_MIN).astype(np.int64)
@@ -205,5 +216,4 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
                      region_of_country=region_of_country, x_within=x_within, x_between=x_between,
                      z_within=z_within, z_between=z_between, coords=coords, rows=df[["country", "year", "region"]],
                      treatment_mean=x_mean, treatment_sd=x_sd, covariate_scale=scale, dropped=dropped,
-                     x_std=x_std, x_se=x_se, miss_row=miss_row.astype(np.int64), miss_col=miss_col.astype(np.int64),
-                     imp_mean=imp_mean[miss], imp_sd=imp_sd[miss], imputed=imputed)
+                     x_std=x_std, x_se=x_se, imputed=imputed, **imputation)

@@ -22,7 +22,8 @@ year_effect            year        deterministic: year_sd * z_year, or the centr
                                    a free zero-sum Normal(0, 1) per year when year_effects = "fixed"
 x_country, x_true      country, obs  measurement-error model: latent true treatment (standardised) around
                                    latent country means; x_observed ~ Normal(x_true, x_se) is observed
-z_missing              missing_value  in-model imputation: latent standardised covariate values
+z_missing              missing_value  in-model imputation: latent standardised covariate values;
+imputation_slope, _sd  imputed_covariate  their model given the treatment; covariate_observed is observed
 score                  obs         observed category (score - 1): OrderedLogistic or OrderedProbit; 0/1 for
                                    the binary likelihood (one cutpoint)
 =====================  ==========  ===========================================================
@@ -73,6 +74,24 @@ def _latent_treatment(spec: ModelSpec, data: ModelData, arrays: dict, params: di
     pm.Normal("x_observed", mu=x_true, sigma=arrays["x_se"], observed=data.x_std, dims="obs")
     params["x_within"], params["x_between"] = split_latent(x_true, data.country_idx, len(data.coords["country"]),
                                                            spec.within_between)
+
+
+def _imputation_model(data: ModelData):
+    """Missing covariate values as parameters. Each imputed covariate's within-country deviation is modelled as
+    Normal(b * treatment deviation, s), fitted on its observed values; a missing value is drawn from that model
+    around its country's observed mean (or from N(b * deviation, 1), the marginal, for a country with none). The
+    treatment is in the imputation model so imputed confounders keep their association with it."""
+    imputed = data.coords["imputed_covariate"]
+    pos = {name: k for k, name in enumerate(imputed)}
+    covariates = data.coords["covariate"]
+    obs_k = np.array([pos[covariates[j]] for j in data.obs_col], dtype=np.int64)
+    miss_k = np.array([pos[covariates[j]] for j in data.miss_col], dtype=np.int64)
+    slope = pm.Normal("imputation_slope", 0.0, 1.0, dims="imputed_covariate")
+    sd = pm.HalfNormal("imputation_sd", 1.0, dims="imputed_covariate")
+    pm.Normal("covariate_observed", mu=slope[obs_k] * data.obs_x, sigma=sd[obs_k], observed=data.obs_dev,
+              dims="observed_value")
+    sigma = pt.where(data.imp_has, sd[miss_k], 1.0)
+    return pm.Normal("z_missing", mu=data.imp_mean + slope[miss_k] * data.imp_x, sigma=sigma, dims="missing_value")
 
 
 def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
@@ -135,7 +154,7 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
                 params["covariate_between"] = _prior("covariate_between", priors["covariate_between"],
                                                      dims="covariate")
         if data.miss_row.size:
-            params["z_missing"] = pm.Normal("z_missing", mu=data.imp_mean, sigma=data.imp_sd, dims="missing_value")
+            params["z_missing"] = _imputation_model(data)
         eta = linear_predictor(params, arrays)
         if spec.link == "probit":
             pm.Categorical("score", p=_probit_category_probs(eta, cutpoints), observed=data.categories, dims="obs")
