@@ -61,6 +61,9 @@ def run(
     except InputError as exc:
         _fail_input(exc)
         return
+    if result.failed_specifications:
+        console.print("[bold yellow]compared specification(s) failing the diagnostics gate (flagged in the report, "
+                      "not to be reported):[/] " + escape(", ".join(result.failed_specifications)), highlight=False)
     if not result.passed:
         failed = [o for o, r in result.outcomes.items() if not r.gate.passed]
         for o in failed:

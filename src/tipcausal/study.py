@@ -252,8 +252,14 @@ class StudyResult:
 
     @property
     def passed(self) -> bool:
-        """True when every outcome's fit passed the diagnostics gate."""
+        """True when every outcome's primary fit passed the diagnostics gate."""
         return all(r.gate.passed for r in self.outcomes.values())
+
+    @property
+    def failed_specifications(self) -> list[str]:
+        """``outcome: name`` of each [[compare]] specification whose fit failed the gate."""
+        return [f"{o}: {row['name']}" for o, r in self.outcomes.items() for row in r.specifications
+                if row["name"] != "primary" and row["diagnostics"]["verdict"] != "pass"]
 
     def _repr_html_(self) -> str:
         from tipcausal.report.render import summary_table_html
@@ -522,6 +528,7 @@ def build_summary(result: StudyResult, versions: dict[str, str]) -> dict[str, An
         "effect_definition": "change from raising the treatment by one SD in every observed country-year "
                              "(do-operator, averaged over observed country-years); intervals are 94% HDIs",
         "all_passed": result.passed,
+        "failed_specifications": result.failed_specifications,
         "outcomes": outcomes,
         "dag_tests": result.dag_tests,
         "joint_model": result.joint,
