@@ -81,6 +81,7 @@ def test_compare_run_reports_every_specification(tmp_path):
         assert binary["loo_note"] == "not comparable: a binary outcome" and binary["elpd_diff"] is None
         assert me["loo_note"].startswith("not comparable: conditional")
         assert primary["loo_note"] == "reference"
+        assert all(0 <= r["ppc_inside"] <= len(r["ppc"]["observed"]) for r in rows) and len(binary["ppc"]["observed"]) == 2
         # the joint model uses the same country-years here (no outcome missing), so its elpd is differenced
         assert joint["joint"] and joint["elpd_diff"] is not None and joint["elpd_diff_se"] > 0
         assert (out / "fits" / "compare" / "measurement_error_0.2" / f"{outcome}.nc").is_file()

@@ -102,7 +102,10 @@ def spec_row(name: str, spec: ModelSpec, data: Any, assessment: Any, fit_path: P
         "effects": assessment.effects["effects"], "slope_mean": assessment.effects["slope_mean"],
         "slope_sd": assessment.effects.get("slope_sd"), "loo": assessment.loo,
         "fit": None if fit_path is None else str(fit_path), "model_hash": spec.hash,
-        "elpd_diff": None, "elpd_diff_se": None, "loo_note": "",
+        "elpd_diff": None, "elpd_diff_se": None, "loo_note": "", "ppc": assessment.ppc,
+        "ppc_inside": int(sum(lo <= o <= hi for o, lo, hi in zip(assessment.ppc["observed"],
+                                                                 assessment.ppc["replicated_low"],
+                                                                 assessment.ppc["replicated_high"]))),
     }
     if reference is None:
         row["loo_note"] = "reference"
