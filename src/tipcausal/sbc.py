@@ -7,7 +7,8 @@ effect of +1 SD on the expected score, the cutpoints, the hierarchical SDs, the 
 log-likelihood of the simulated data. For a correct model and sampler the ranks are uniform; a
 chi-square test per quantity checks this, and a set-up is flagged when a quantity fails it at p < 0.001
 or more than 10% of the fits diverge (SBC's sampler-diagnostic check). ``VARIANTS`` holds deliberately broken set-ups the harness
-must flag: centred country effects (a funnel the sampler cannot explore) and scores coded off by one.
+must flag: centred country effects (a funnel the sampler cannot explore), scores coded off by one, and a
+fitting prior that disagrees with the simulating one.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs, expected_score
 from tipcausal.models.predictor import PARAMETER_NAMES, from_idata, linear_predictor
-from tipcausal.models.spec import ModelSpec
+from tipcausal.models.spec import ModelSpec, Prior
 
+NARROW_SLOPE_PRIOR = {"slope_sd": Prior("HalfNormal", {"sigma": 0.1})}
 QUANTITIES = ("slope_mean", "effect_expected_score", "between_effect", "country_sd", "slope_sd", "cutpoint_0",
               "cutpoint_1", "cutpoint_2", "cutpoint_3", "log_likelihood")
 
@@ -141,7 +143,8 @@ def one_simulation(i: int, seed: int, design: SBCDesign, panel: Panel) -> dict[s
     frame = panel.frame.copy()
     frame["y"] = fit_y + 1  # back to the 1-5 score scale; bind_data recodes again
     fit_panel = replace(panel, frame=frame, hash="")
-    fit_model, _ = _build(spec, fit_panel, design.variant)
+    fit_spec = spec.with_priors(NARROW_SLOPE_PRIOR) if design.variant == "narrow_slope_prior" else spec
+    fit_model, _ = _build(fit_spec, fit_panel, design.variant)
     run = sample(fit_model, backend="numpyro", draws=design.draws, tune=design.tune, chains=design.chains,
                  target_accept=0.9, seed=seed + i, progress=False)
     post = _posterior_quantities(run.idata, y, design.thin)
@@ -194,4 +197,6 @@ def run_sbc(n_sims: int, seed: int, design: SBCDesign = SBCDesign(),
 
 VARIANTS = {"correct": "the model as shipped (non-centred country effects)",
             "centred": "centred country intercepts and slopes (a funnel when the SDs are small)",
-            "off_by_one": "scores coded one category too high when fitting (simulated y, fitted min(y + 1, 5))"}
+            "off_by_one": "scores coded one category too high when fitting (simulated y, fitted min(y + 1, 5))",
+            "narrow_slope_prior": "fitted with slope_sd ~ HalfNormal(0.1) while simulated from HalfNormal(0.5) "
+                                  "(a prior that disagrees with the simulator)"}

@@ -121,7 +121,8 @@ def spec_row(name: str, spec: ModelSpec, data: Any, assessment: Any, fit_path: P
     return row
 
 
-SaveFit = Callable[[Any, ModelSpec, Any, Any, Any, Path], Path]
+#: save(run, spec, data, gate, sampler settings, path, label) writes a fit with its provenance
+SaveFit = Callable[[Any, ModelSpec, Any, Any, Any, Path, str], Any]
 
 
 def run_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[str, ModelSpec], panel: Any,
@@ -129,6 +130,7 @@ def run_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
                      say: Callable[[str], None], show_progress: bool = True
                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any] | None]:
     """Fit every alternative; returns the rows per outcome and the joint model's cross-outcome correlations."""
+    from tipcausal.diagnostics import check_fit
     from tipcausal.fitting import assess, mark, sample_spec
     from tipcausal.models.binding import bind_data
     from tipcausal.models.joint import bind_joint, build_joint_model, correlation_summary, outcome_view
@@ -146,8 +148,8 @@ def run_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             datas = bind_joint(panel, spec_list)
             run = sample_spec(build_joint_model(spec_list, datas), settings, progress=show_progress)
             mark(run.idata, spec_list[0])
-            fit_path = save(run, spec_list[0], datas[0], None, settings, out_dir / "fits" / "compare" / alt.slug
-                            / "joint.nc")
+            fit_path = out_dir / "fits" / "compare" / alt.slug / "joint.nc"
+            save(run, spec_list[0], datas[0], check_fit(run.idata), settings, fit_path, "joint: " + ", ".join(specs))
             for (outcome, spec), data in zip(specs.items(), datas):
                 view = outcome_view(run.idata, spec.outcome)
                 a = assess(view, data, seed=settings.seed, gate_idata=run.idata)
@@ -162,8 +164,8 @@ def run_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             run = sample_spec(build_model(spec, data), settings, progress=show_progress)
             mark(run.idata, spec)
             a = assess(run.idata, data, seed=settings.seed)
-            fit_path = save(run, spec, data, a.gate, settings,
-                            out_dir / "fits" / "compare" / alt.slug / f"{outcome}.nc")
+            fit_path = out_dir / "fits" / "compare" / alt.slug / f"{outcome}.nc"
+            save(run, spec, data, a.gate, settings, fit_path, outcome)
             row = spec_row(alt.name, spec, data, a, fit_path, reference=references.get(outcome))
             rows[outcome].append(row)
             verdict = "PASS" if a.gate.passed else "FAIL"

@@ -392,9 +392,9 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     s = study.sampler
 
     def save(run: Any, spec: ModelSpec, data: Any, gate: GateResult | None, settings: SamplerSettings,
-             path: Path, outcome: str | None = None) -> Path:
+             path: Path, outcome: str) -> dict[str, Any]:
         prov = {
-            "study": study.name, "study_file": study.source, "outcome": outcome or spec.outcome, "seed": settings.seed,
+            "study": study.name, "study_file": study.source, "outcome": outcome, "seed": settings.seed,
             "sampler": {**settings.__dict__}, "data_hash": panel.hash, "data_kind": panel.kind,
             "data_source": panel.source, "dag_hash": graph.hash, "dag_source": graph.source, "data_build": panel.meta,
             "model_spec": spec.to_dict(), "model_hash": spec.hash, "treatment_sd": data.treatment_sd,
@@ -443,8 +443,7 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
     if study.alternatives:
         rows, result.joint = run_alternatives(
             study.alternatives, specs, panel, s, references, out_dir,
-            lambda run, spec, data, gate, settings, path: (save(run, spec, data, gate, settings, path), path)[1],
-            say, show_sampler_progress)
+            save, say, show_sampler_progress)
         for outcome, extra in rows.items():
             result.outcomes[outcome].specifications.extend(extra)
     result.summary = build_summary(result, versions)
