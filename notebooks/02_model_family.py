@@ -57,8 +57,10 @@ for label, options in {"plain": {}, "measurement error": {"measurement_error": "
 az.summary({k: v.posterior["slope_mean"] for k, v in fits.items()}, hdi_prob=0.9)
 
 # %%
-az.plot_forest([fits["plain"], fits["measurement error"]], model_names=list(fits), var_names=["slope_mean"],
-               hdi_prob=0.9, combined=True, ref_line=sim.true_slope);
+axes = az.plot_forest([fits["plain"], fits["measurement error"]], model_names=list(fits), var_names=["slope_mean"],
+                      hdi_prob=0.9, combined=True)
+axes[0].axvline(sim.true_slope, color="k", linestyle="--", label="truth")
+axes[0].legend();
 
 # %% [markdown]
 # ## 2. The joint 3-P model
