@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tipcausal.errors import InputError
 from tipcausal.models.spec import ModelSpec
 
@@ -95,9 +97,14 @@ def spec_row(name: str, spec: ModelSpec, data: Any, assessment: Any, fit_path: P
     primary model, against which elpd is differenced when the two are comparable."""
     from tipcausal.comparison import elpd_difference
 
+    notes = []
+    if spec.missing == "impute":
+        notes.append(f"{sum(data.imputed.values())} covariate value(s) imputed")
+    if spec.measurement_error is not None and not isinstance(spec.measurement_error, str):
+        notes.append("measurement SD given by the study, not measured")
     row: dict[str, Any] = {
         "name": name, "description": ("joint 3-P model (LKJ-correlated country effects); " if joint else "")
-        + spec.describe(), "likelihood": spec.likelihood, "joint": joint, "n_obs": data.n_obs,
+        + spec.describe() + "".join(f"; {n}" for n in notes), "likelihood": spec.likelihood, "joint": joint, "n_obs": data.n_obs,
         "n_countries": len(data.coords["country"]), "diagnostics": assessment.gate.to_dict(),
         "effects": assessment.effects["effects"], "slope_mean": assessment.effects["slope_mean"],
         "slope_sd": assessment.effects.get("slope_sd"), "loo": assessment.loo,
@@ -113,11 +120,19 @@ def spec_row(name: str, spec: ModelSpec, data: Any, assessment: Any, fit_path: P
         row["loo_note"] = "not comparable: a binary outcome"
     elif spec.measurement_error is not None:
         row["loo_note"] = "not comparable: conditional on latent consultation"
-    elif not data.rows[["country", "year"]].reset_index(drop=True).equals(
-            reference[0][["country", "year"]].reset_index(drop=True)):
-        row["loo_note"] = f"not comparable: other country-years ({data.n_obs} rows)"
     else:
-        row["elpd_diff"], row["elpd_diff_se"] = elpd_difference(assessment.pointwise_elpd, reference[1])
+        keys = ["country", "year"]
+        mine = data.rows[keys].reset_index(drop=True)
+        ref = reference[0][keys].reset_index(drop=True).reset_index().merge(mine.reset_index(), on=keys,
+                                                                            suffixes=("_ref", ""))
+        if len(ref) < len(mine):
+            row["loo_note"] = f"not comparable: other country-years ({data.n_obs} rows)"
+        else:  # the same rows, or a subset of the reference's: compared on the common country-years
+            row["elpd_diff"], row["elpd_diff_se"] = elpd_difference(
+                np.asarray(assessment.pointwise_elpd)[ref["index"].to_numpy()],
+                np.asarray(reference[1])[ref["index_ref"].to_numpy()])
+            if len(mine) < len(reference[0]):
+                row["loo_note"] = f"on the {len(mine)} country-years both models use"
     return row
 
 
