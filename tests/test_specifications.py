@@ -125,3 +125,19 @@ def test_elpd_is_differenced_on_the_country_years_both_models_use():
     assert subset["loo_note"] == "on the 3 country-years both models use"
     other = row_for(pd.DataFrame({"country": ["A", "D"], "year": [1, 1]}), [-1.0, -1.0])
     assert other["elpd_diff"] is None and other["loo_note"].startswith("not comparable: other country-years")
+
+
+def test_shipped_real_study_specifications_are_valid_and_joint_needs_two_outcomes(tmp_path):
+    from tipcausal.errors import InputError
+    from tipcausal.models.spec import ModelSpec
+    from tipcausal.specifications import alternative_specs
+    from tipcausal.study import load_study
+
+    study = load_study("real")
+    assert len(study.alternatives) == 7
+    specs = {o: ModelSpec(outcome=o, treatment="v2cscnsult", covariates=("v2x_corr",)) for o in study.outcomes}
+    for alt in study.alternatives:
+        assert set(alternative_specs(alt, specs)) == set(study.outcomes)
+    joint = next(a for a in study.alternatives if a.joint)
+    with pytest.raises(InputError, match="'joint 3-P': the joint model needs at least two outcomes"):
+        alternative_specs(joint, {"prosecution": specs["prosecution"]})
