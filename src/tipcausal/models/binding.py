@@ -80,10 +80,6 @@ def _split(values: np.ndarray, country_idx: np.ndarray, n_countries: int, within
     return values - means, means
 
 
-def _me_column(panel: Panel, spec: ModelSpec) -> str | None:
-    return spec.measurement_error if isinstance(spec.measurement_error, str) else None
-
-
 def _rows_error(panel: Panel, column: str, rows: pd.DataFrame, problem: str) -> InputError:
     listed = ", ".join(f"({r.country}, {int(r.year)})" for r in rows.head(10).itertuples())
     more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
@@ -132,7 +128,7 @@ def _imputation_arrays(z: np.ndarray, miss: np.ndarray, x_dev: np.ndarray, count
 def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     """Select complete cases for ``spec``, standardise, split within/between and index countries/years."""
     frame = panel.frame
-    me_col = _me_column(panel, spec)
+    me_col = spec.measurement_error if isinstance(spec.measurement_error, str) else None
     needed = [spec.outcome, spec.treatment, *spec.covariates] + ([me_col] if me_col else [])
     missing_cols = [c for c in needed if c not in frame.columns]
     if missing_cols:
