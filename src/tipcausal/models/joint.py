@@ -12,7 +12,8 @@ name                   dims                 meaning
 =====================  ===================  ====================================================
 cutpoints              outcome, cutpoint    ordered thresholds per outcome
 region_effect          outcome, region      region means of intercepts (zero-sum per outcome)
-country_chol           -                    packed Cholesky factor of the 2P x 2P covariance (LKJ)
+country_chol           -                    packed LKJ Cholesky factor with auxiliary row scales; its
+                                            normalised rows are the correlation's Cholesky factor
 z_country_effects      country, effect      non-centred country effects
 country_sd, slope_sd   outcome              SDs of country intercepts and slopes
 country_corr           pair                 correlation of each pair of country effects
@@ -107,16 +108,12 @@ def build_joint_model(specs: list[ModelSpec], datas: list[ModelData]) -> pm.Mode
         cutpoints = pm.Normal("cutpoints", mu=cut.params.get("mu", 0.0), sigma=cut.params["sigma"],
                               transform=pm.distributions.transforms.ordered, dims=("outcome", "cutpoint"),
                               initval=np.tile(np.linspace(-2.0, 2.0, len(base.coords["cutpoint"])), (n_out, 1)))
-        sd_sigma = np.r_[[priors["country_sd"].params["sigma"]] * n_out, [priors["slope_sd"].params["sigma"]] * n_out]
-        if priors["country_sd"].dist != "HalfNormal" or priors["slope_sd"].dist != "HalfNormal":
-            raise InputError("the joint model takes HalfNormal priors for country_sd and slope_sd")
-        chol, corr, stds = pm.LKJCholeskyCov("country_chol", n=2 * n_out, eta=priors["country_corr_eta"].params["eta"],
-                                             sd_dist=pm.HalfNormal.dist(sigma=sd_sigma, shape=2 * n_out),
-                                             compute_corr=True, store_in_trace=False)
+        country_sd = _prior("country_sd", priors["country_sd"], dims="outcome")
+        slope_sd = _prior("slope_sd", priors["slope_sd"], dims="outcome")
+        corr_chol, corr = _lkj_correlation_cholesky(2 * n_out, priors["country_corr_eta"].params["eta"])
+        stds = pt.concatenate([country_sd, slope_sd])
         z = pm.Normal("z_country_effects", 0.0, 1.0, dims=("country", "effect"))
-        effects = pt.dot(z, chol.T)  # (country, 2P)
-        pm.Deterministic("country_sd", stds[:n_out], dims="outcome")
-        pm.Deterministic("slope_sd", stds[n_out:], dims="outcome")
+        effects = pt.dot(z, (stds[:, None] * corr_chol).T)  # (country, 2P)
         pm.Deterministic("country_corr", corr[rows, cols], dims="pair")
         mean_intercept = pt.zeros((n_out, n_country))
         if spec.region_intercepts:
@@ -144,6 +141,22 @@ def build_joint_model(specs: list[ModelSpec], datas: list[ModelData]) -> pm.Mode
                 pm.OrderedLogistic(SCORE_PREFIX + outcome, eta=eta, cutpoints=cutpoints[k], observed=data.categories,
                                    dims="obs", compute_p=False)
     return model
+
+
+def _lkj_correlation_cholesky(n: int, eta: float):
+    """The Cholesky factor of an LKJ(eta) correlation matrix, and the matrix.
+
+    ``pm.LKJCholeskyCov`` parameterises the covariance's Cholesky factor directly: the off-diagonal entries of
+    row i scale with the i-th SD, so when an SD shrinks they form a funnel that traps chains (observed: two of
+    four chains stuck with country SDs near 0, step size 1e-5). Here the LKJ factor's scales are auxiliary
+    (LogNormal(0, 0.25), so every row stays near unit length) and its rows are normalised: the correlation
+    is exactly LKJ(eta), independent of the SDs, which the model draws on their own (the same prior as
+    ``LKJCholeskyCov`` with ``sd_dist``, without the funnel).
+    """
+    chol, corr, scales = pm.LKJCholeskyCov("country_chol", n=n, eta=eta,
+                                           sd_dist=pm.LogNormal.dist(mu=0.0, sigma=0.25, shape=n),
+                                           compute_corr=True, store_in_trace=False)
+    return chol / scales[:, None], corr
 
 
 def _year_effects(spec: ModelSpec, n_out: int):
