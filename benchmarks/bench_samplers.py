@@ -33,19 +33,20 @@ def main() -> None:
     if not args.warm_cache:
         os.environ["TIPCAUSAL_JAX_CACHE"] = tempfile.mkdtemp(prefix="tipcausal-jax-cache-")
 
-    from tipcausal.sampling import configure_jax
+    from tipcausal.inference.sampling import configure_jax
 
     configure_jax(args.chains)
     import arviz as az
 
-    from tipcausal.diagnostics import check_fit
-    from tipcausal.models.binding import bind_data
-    from tipcausal.models.pymc_builder import build_model
-    from tipcausal.sampling import sample
-    from tipcausal.study import load_study, prepare
+    from tipcausal.inference.diagnostics import check_fit
+    from tipcausal.fit import fit_specification
+    from tipcausal.inference.sampling import SamplerSettings
+    from tipcausal.study.config import load_study
+    from tipcausal.study.runner import prepare
 
     study = load_study("default")
-    _, panel, _, _, specs = prepare(study)
+    prepared = prepare(study)
+    panel, specs = prepared.panel, prepared.specs
     rows = []
     print(f"default study, {panel!r}; {args.chains} chains x {args.tune} tune + {args.draws} draws; "
           f"{os.cpu_count()} CPU cores; python {platform.python_version()}", flush=True)
@@ -55,18 +56,19 @@ def main() -> None:
     for backend in args.samplers:
         for outcome in args.outcomes:
             spec = specs[outcome]
-            model = build_model(spec, bind_data(panel, spec))
+            settings = SamplerSettings(backend=backend, draws=args.draws, tune=args.tune, chains=args.chains,
+                                       target_accept=study.sampler.target_accept, seed=study.sampler.seed)
             t0 = time.perf_counter()
-            run = sample(model, backend=backend, draws=args.draws, tune=args.tune, chains=args.chains,
-                         target_accept=study.sampler.target_accept, seed=study.sampler.seed, progress=False)
+            run = fit_specification(panel, spec, settings)
             wall = time.perf_counter() - t0
+            run_t = run.timings
             ess = float(az.ess(run.idata.posterior, method="bulk").to_array().min())
             gate = check_fit(run.idata)
-            row = {"sampler": backend, "outcome": outcome, "wall_s": wall, "compile_s": run.compile_s,
-                   "sampling_s": run.sampling_s, "min_ess_bulk": ess, "min_ess_per_s": ess / run.sampling_s,
+            row = {"sampler": backend, "outcome": outcome, "wall_s": wall, "compile_s": run_t.compile_s,
+                   "sampling_s": run_t.sampling_s, "min_ess_bulk": ess, "min_ess_per_s": ess / run_t.sampling_s,
                    "divergences": gate.divergences, "gate": gate.verdict, "reasons": list(gate.reasons)}
             rows.append(row)
-            print(f"{backend:8} {outcome:12} {wall:7.1f} {run.compile_s:9.1f} {run.sampling_s:8.1f} {ess:8.0f} "
+            print(f"{backend:8} {outcome:12} {wall:7.1f} {run_t.compile_s:9.1f} {run_t.sampling_s:8.1f} {ess:8.0f} "
                   f"{row['min_ess_per_s']:7.1f} {gate.divergences:4d} {gate.verdict:>5}  {'; '.join(gate.reasons)}",
                   flush=True)
     out = Path(__file__).parent / "results" / f"samplers-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from tipcausal.dag.calibration import PanelDesign, calibrate
+from tipcausal.checks.dag_test_calibration import PanelDesign, calibrate
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ simulated panels with known error (a statistical study, not a timing).
 
     python benchmarks/me_simulation.py --sims 20
 
-For each simulation (``tipcausal.me_simulation``: 80 countries x 12 years, within-country SD of true
+For each simulation (``tipcausal.checks.measurement_error``: 80 countries x 12 years, within-country SD of true
 consultation 0.5, measurement SD 0.4, so the within variation's reliability is about 0.61) both models are
 fitted (numpyro, 4 chains x 800 draws) and the script prints, per model, the mean ratio of the estimated
 within slope to the truth, the coverage of the 90% HDI, and the share of fits passing the convergence gate.
@@ -30,12 +30,11 @@ def main() -> None:
     import arviz as az
     import numpy as np
 
-    from tipcausal.diagnostics import check_fit
-    from tipcausal.me_simulation import simulate_me_panel
-    from tipcausal.models.binding import bind_data
-    from tipcausal.models.pymc_builder import build_model
+    from tipcausal.inference.diagnostics import check_fit
+    from tipcausal.checks.measurement_error import simulate_me_panel
+    from tipcausal.fit import fit_specification
     from tipcausal.models.spec import ModelSpec
-    from tipcausal.sampling import configure_jax, sample
+    from tipcausal.inference.sampling import SamplerSettings, configure_jax
 
     configure_jax(4)
     rows = []
@@ -46,8 +45,8 @@ def main() -> None:
         for label, extra in (("plain", {}), ("measurement_error", {"measurement_error": "x_sd"})):
             spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                              region_intercepts=False, **extra)
-            run = sample(build_model(spec, bind_data(sim.panel, spec)), backend="numpyro", draws=800, tune=800,
-                         chains=4, target_accept=0.9, seed=3, progress=False)
+            run = fit_specification(sim.panel, spec, SamplerSettings(draws=800, tune=800, chains=4,
+                                                                     target_accept=0.9, seed=3))
             draws = run.idata.posterior["slope_mean"].values.reshape(-1)
             lo, hi = az.hdi(draws, hdi_prob=0.90)
             row[label] = {"mean": float(draws.mean()), "hdi90": [float(lo), float(hi)],

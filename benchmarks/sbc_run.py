@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--variant", default="correct")
     args = ap.parse_args()
     os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
-    from tipcausal.sbc import VARIANTS, SBCDesign, run_sbc
+    from tipcausal.checks.sbc import VARIANTS, SBCDesign, run_sbc
 
     if args.variant not in VARIANTS:
         sys.exit(f"unknown variant {args.variant!r}; valid: {', '.join(VARIANTS)}")

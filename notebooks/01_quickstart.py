@@ -25,18 +25,19 @@ DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
 CHAINS = 4  # run_study gives JAX one CPU device per chain before JAX is first imported
 
 # %%
-from tipcausal.study import load_study, prepare, run_study
+from tipcausal import api
 
-study = load_study("default").with_overrides(draws=DRAWS, tune=DRAWS, chains=CHAINS,
-                                             output_dir="../reports/quickstart")
-graph, panel, sim, identification, specs = prepare(study)  # every input check, no sampling
+study = api.load_study("default").with_overrides(draws=DRAWS, tune=DRAWS, chains=CHAINS,
+                                                 output_dir="../reports/quickstart")
+prepared = api.prepare(study)  # every input check, no sampling
+graph, panel, identification = prepared.graph, prepared.panel, prepared.identification
 panel
 
 # %% [markdown]
 # ## The DAG and what it identifies
 
 # %%
-from tipcausal.report.figures import dag_figure
+from tipcausal.causal.drawing import dag_figure
 
 dag_figure(graph, study.treatment, study.outcomes, study.adjustment, study.assume_absorbed)
 
@@ -52,7 +53,7 @@ for outcome, ident in identification.items():
 # A library DAG displays inline; here the variant with last year's TIP tier as a confounder.
 
 # %%
-from tipcausal.dag import load_dag
+from tipcausal.causal.graph import load_dag
 
 load_dag("tip_pressure")
 
@@ -63,7 +64,7 @@ load_dag("tip_pressure")
 # (Holm-adjusted), beside the naive i.i.d. test that ignores clustering and DoWhy's own refutation.
 
 # %%
-from tipcausal.dag.implications import implication_report
+from tipcausal.causal.implications import implication_report
 
 implication_report(panel.frame, graph)[["implication", "n", "p_clustered", "p_clustered_holm",
                                         "rejected_clustered", "p_naive", "p_dowhy"]]
@@ -72,8 +73,8 @@ implication_report(panel.frame, graph)[["implication", "n", "p_clustered", "p_cl
 # ## Fit, gate, effects and report
 
 # %%
-result = run_study(study, progress=print, show_sampler_progress=False)
-result
+run = api.run(study, progress=print, show_sampler_progress=False)
+run
 
 # %%
 import pandas as pd
@@ -84,8 +85,8 @@ pd.DataFrame({
                     round(e["effects"]["expected_score"]["hdi_high"], 3)),
         "true effect (simulation)": e["truth"]["expected_score"],
         "diagnostics": e["diagnostics"]["verdict"]}
-    for o, e in result.summary["outcomes"].items()
+    for o, e in run.summary["outcomes"].items()
 }).T
 
 # %%
-print("report:", result.out_dir / "report.html")
+print("report:", run.report_path)

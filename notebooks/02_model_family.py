@@ -25,7 +25,7 @@
 # %%
 import os
 
-from tipcausal.sampling import configure_jax
+from tipcausal.inference.sampling import configure_jax
 
 DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
 configure_jax(4)  # one CPU device per chain, before JAX is imported
@@ -36,12 +36,11 @@ configure_jax(4)  # one CPU device per chain, before JAX is imported
 # %%
 import arviz as az
 
-from tipcausal.diagnostics import check_fit
-from tipcausal.me_simulation import simulate_me_panel
-from tipcausal.models.binding import bind_data
-from tipcausal.models.pymc_builder import build_model
+from tipcausal.inference.diagnostics import check_fit
+from tipcausal.checks.measurement_error import simulate_me_panel
+from tipcausal.fit import fit_joint, fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
 
 sim = simulate_me_panel(seed=1000)
 print(f"true within slope {sim.true_slope:.3f} per SD; reliability of within variation {sim.reliability:.2f}")
@@ -49,8 +48,7 @@ fits = {}
 for label, options in {"plain": {}, "measurement error": {"measurement_error": "x_sd"}}.items():
     spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                      region_intercepts=False, **options)
-    run = sample(build_model(spec, bind_data(sim.panel, spec)), backend="numpyro", draws=DRAWS, tune=DRAWS,
-                 chains=4, seed=3, progress=False)
+    run = fit_specification(sim.panel, spec, SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=3))
     fits[label] = run.idata
     gate = check_fit(run.idata)
     print(f"{label:>18}: {gate.verdict.upper()} {'; '.join(gate.reasons)}")
@@ -66,19 +64,15 @@ axes[0].legend();
 # ## 2. The joint 3-P model
 
 # %%
-from tipcausal.models.joint import bind_joint, build_joint_model, correlation_summary, outcome_view
-from tipcausal.models.likelihoods import mark_fit
-from tipcausal.simulate import SimulationConfig, simulate_panel
-from tipcausal.effects import summarise_effects
+from tipcausal.models.joint import correlation_summary, outcome_view
+from tipcausal.simulation.structural import SimulationConfig, simulate_panel
+from tipcausal.posterior.effects import summarise_effects
 
 panel = simulate_panel(20241122, SimulationConfig(n_countries=60)).panel
 specs = [ModelSpec(outcome=p, treatment="v2cscnsult", covariates=("v2x_corr", "v2x_polyarchy", "log_gdp_pc"))
          for p in ("prosecution", "protection", "prevention")]
-datas = bind_joint(panel, specs)
-run = sample(build_joint_model(specs, datas), backend="numpyro", draws=DRAWS, tune=DRAWS, chains=4, seed=1,
-             progress=False)
-mark_fit(run.idata, "logit")
-print(check_fit(run.idata).verdict.upper(), check_fit(run.idata).reasons)
+run = fit_joint(panel, specs, SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=1))
+print(run.gate.verdict.upper(), run.gate.reasons)
 
 # %%
 import pandas as pd

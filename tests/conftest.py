@@ -30,7 +30,7 @@ def real_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def sim():
     """The default simulated panel (seed of the default study)."""
-    from tipcausal.simulate import simulate_panel
+    from tipcausal.simulation.structural import simulate_panel
 
     return simulate_panel(20241122)
 
@@ -38,6 +38,6 @@ def sim():
 @pytest.fixture(scope="session")
 def small_sim():
     """A small simulated panel (40 countries) for fast sampler wiring tests."""
-    from tipcausal.simulate import SimulationConfig, simulate_panel
+    from tipcausal.simulation.structural import SimulationConfig, simulate_panel
 
     return simulate_panel(7, SimulationConfig(n_countries=40))

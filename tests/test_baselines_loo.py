@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tipcausal.baselines import fit_baselines
-from tipcausal.comparison import loo_summary, pointwise_log_likelihood
+from tipcausal.posterior.baselines import fit_baselines
+from tipcausal.posterior.loo import loo_summary, pointwise_log_likelihood
 from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import from_idata, linear_predictor
-from tipcausal.models.pymc_builder import build_model
+from tipcausal.models.build import build_model
 from tipcausal.models.spec import ModelSpec
 
 COVS = ("v2x_polyarchy", "v2x_corr", "log_gdp_pc")

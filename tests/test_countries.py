@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from tipcausal.data.countries import EXCLUDED, CountryCodes
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import pytest
 import yaml
 
-from tipcausal.dag import load_dag
-from tipcausal.errors import DagError
+from tipcausal.causal.graph import load_dag
+from tipcausal.core.errors import DagError
 
 
 def write(tmp_path, doc):

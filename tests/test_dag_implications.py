@@ -7,11 +7,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tipcausal.cli import app
-from tipcausal.dag import load_dag
-from tipcausal.dag.calibration import (PanelDesign, calibrate, calibration_graph,
+from tipcausal.causal.graph import load_dag
+from tipcausal.checks.dag_test_calibration import (PanelDesign, calibrate, calibration_graph,
                                        simulate_calibration_panel)
-from tipcausal.dag.implications import check_implications, implication_report, implied_independences
-from tipcausal.dag.spec import parse_dag
+from tipcausal.causal.implications import check_implications, implication_report, implied_independences
+from tipcausal.causal.graph import parse_dag
 
 
 def texts(graph):
@@ -85,6 +85,6 @@ def test_dag_tests_on_the_real_panel(real_data_dir):
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 
-    from tipcausal.dag.implications import holm
+    from tipcausal.causal.implications import holm
     p = np.random.default_rng(3).uniform(0, 0.2, size=9)
     assert np.allclose(holm(p), multipletests(p, method="holm")[1])

@@ -6,11 +6,11 @@ import yaml
 from typer.testing import CliRunner
 
 from tipcausal.cli import app
-from tipcausal.dag import load_dag
-from tipcausal.dag.adjustment import minimal_adjustment_sets, optimal_adjustment_set
-from tipcausal.dag.spec import library_dags, parse_dag
-from tipcausal.errors import DagError
-from tipcausal.identify import identify_outcome, identify_with_dag
+from tipcausal.causal.graph import load_dag
+from tipcausal.causal.adjustment import minimal_adjustment_sets, optimal_adjustment_set
+from tipcausal.causal.graph import library_dags, parse_dag
+from tipcausal.core.errors import DagError
+from tipcausal.causal.identify import identify_outcome, identify_with_dag
 
 OUTCOMES = ("prosecution", "protection", "prevention")
 runner = CliRunner()
@@ -113,7 +113,7 @@ def test_same_year_tier_is_refused_as_outcome_descendant(tmp_path):
     doc["nodes"]["tip_tier"] = {"label": "TIP tier (same year)", "column": "tip_tier"}
     doc["edges"] += ["prosecution -> tip_tier", "protection -> tip_tier", "prevention -> tip_tier"]
     g = parse_dag(doc, "same-year")
-    from tipcausal.errors import IdentificationError
+    from tipcausal.core.errors import IdentificationError
     with pytest.raises(IdentificationError, match="'tip_tier' is a descendant of the outcome 'prosecution'"):
         identify_outcome(g, "cso_consultation", "prosecution", ("region", "democracy", "tip_tier"),
                          ("political_will",))

@@ -136,7 +136,7 @@ def test_real_study_runs_end_to_end_and_cites_sources(real_data_dir, tmp_path):
     from typer.testing import CliRunner
 
     from tipcausal.cli import EXIT_UNCONVERGED, app
-    from tipcausal.study import library_studies
+    from tipcausal.study.config import library_studies
 
     import re
 

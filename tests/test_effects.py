@@ -4,7 +4,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from tipcausal.effects import effect_draws, summarise_effects
+from tipcausal.posterior.effects import effect_draws, summarise_effects
 from tipcausal.models.likelihoods import expected_score, prob_score_at_least
 
 

@@ -1,9 +1,9 @@
 import pytest
 import yaml
 
-from tipcausal.dag import load_dag
-from tipcausal.errors import IdentificationError
-from tipcausal.identify import identify_outcome
+from tipcausal.causal.graph import load_dag
+from tipcausal.core.errors import IdentificationError
+from tipcausal.causal.identify import identify_outcome
 
 T = "cso_consultation"
 ADJ = ("region", "democracy", "corruption", "gdp")

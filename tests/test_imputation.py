@@ -9,12 +9,12 @@ import pytest
 from scipy.special import expit
 
 from tipcausal.data.panel import Panel, PanelSchema
-from tipcausal.diagnostics import check_fit
+from tipcausal.inference.diagnostics import check_fit
 from tipcausal.models.binding import bind_data
-from tipcausal.models.likelihoods import mark_fit
-from tipcausal.models.pymc_builder import build_model
+
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
+from tipcausal.fit import fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 
 SLOPE, W_EFFECT = 0.6, 0.8
 CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
@@ -71,10 +71,8 @@ def test_imputation_binding_priors_and_counts():
 def test_imputation_keeps_rows_recovers_slope_and_learns_missing_values():
     panel, truth = simulate(seed=5)
     s = spec(missing="impute")
-    data = bind_data(panel, s)
-    run = sample(build_model(s, data), backend="numpyro", draws=800, tune=800, chains=4, target_accept=0.9, seed=2,
-                 progress=False)
-    mark_fit(run.idata, s.link)
+    fit = fit_specification(panel, s, SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=2))
+    run, data = fit, fit.data
     gate = check_fit(run.idata)
     assert gate.passed, gate.reasons
     assert data.n_obs == len(panel.frame)

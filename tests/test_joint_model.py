@@ -8,14 +8,14 @@ import pytest
 from scipy.special import expit
 
 from tipcausal.data.panel import Panel, PanelSchema
-from tipcausal.diagnostics import check_fit
-from tipcausal.effects import summarise_effects
-from tipcausal.errors import InputError
+from tipcausal.inference.diagnostics import check_fit
+from tipcausal.posterior.effects import summarise_effects
+from tipcausal.core.errors import InputError
 from tipcausal.models.binding import bind_data
-from tipcausal.models.joint import bind_joint, build_joint_model, correlation_summary, outcome_view
-from tipcausal.models.likelihoods import mark_fit
+from tipcausal.models.joint import bind_joint, correlation_summary, outcome_view
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
+from tipcausal.fit import fit_joint
+from tipcausal.inference.sampling import SamplerSettings
 
 OUTCOMES = ("p1", "p2", "p3")
 SLOPES = np.array([0.5, 0.0, 0.3])
@@ -60,11 +60,8 @@ def covered(draws, truth, prob):
 def joint_fit():
     panel = simulate_joint(seed=11)
     s = specs()
-    datas = bind_joint(panel, s)
-    run = sample(build_joint_model(s, datas), backend="numpyro", draws=1000, tune=1000, chains=4, target_accept=0.9,
-                 seed=5, progress=False)
-    mark_fit(run.idata, "logit")
-    return panel, run.idata
+    fit = fit_joint(panel, s, SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=5))
+    return panel, fit.idata
 
 
 @pytest.mark.sampling

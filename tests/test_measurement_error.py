@@ -6,23 +6,20 @@ import arviz as az
 import numpy as np
 import pytest
 
-from tipcausal.diagnostics import check_fit
-from tipcausal.errors import InputError
-from tipcausal.me_simulation import simulate_me_panel
+from tipcausal.inference.diagnostics import check_fit
+from tipcausal.core.errors import InputError
+from tipcausal.checks.measurement_error import simulate_me_panel
 from tipcausal.models.binding import bind_data
-from tipcausal.models.likelihoods import mark_fit
-from tipcausal.models.pymc_builder import build_model
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
+from tipcausal.fit import fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 
 
 def fit(panel, **options):
     spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                      region_intercepts=False, **options)
-    run = sample(build_model(spec, bind_data(panel, spec)), backend="numpyro", draws=800, tune=800, chains=4,
-                 target_accept=0.9, seed=3, progress=False)
-    mark_fit(run.idata, spec.link)
-    return run.idata
+    settings = SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=3)
+    return fit_specification(panel, spec, settings).idata
 
 
 @pytest.mark.sampling

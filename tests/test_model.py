@@ -8,9 +8,9 @@ import pytest
 from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import linear_predictor, split_latent
-from tipcausal.models.pymc_builder import build_model
+from tipcausal.models.build import build_model
 from tipcausal.models.spec import ModelSpec, Prior
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
 
 COVS = ("v2x_corr", "v2x_polyarchy", "log_gdp_pc")
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from tipcausal.data.panel import PanelSchema, load_panel_csv, validate_panel
-from tipcausal.errors import DataValidationError
+from tipcausal.core.errors import DataValidationError
 
 SCHEMA = PanelSchema(outcomes=("prosecution",), numeric=("v2cscnsult",), year_min=2000, year_max=2013)
 

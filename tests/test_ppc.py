@@ -4,7 +4,7 @@ import arviz as az
 import numpy as np
 
 from tipcausal.models.likelihoods import category_probs
-from tipcausal.ppc import predictive_shares
+from tipcausal.posterior.ppc import predictive_shares
 
 
 def test_replicated_shares_match_model_probabilities():

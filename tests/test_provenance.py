@@ -4,7 +4,7 @@ import os
 import pandas as pd
 import pytest
 
-from tipcausal import provenance
+from tipcausal.core import io, provenance
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
@@ -16,14 +16,14 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         raise RuntimeError("crash mid-write")
 
     with pytest.raises(RuntimeError):
-        provenance.write_atomic_with(target, boom)
+        io.write_atomic_with(target, boom)
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
 
 
 def test_json_atomic_roundtrip_and_permissions(tmp_path):
     target = tmp_path / "a" / "s.json"
-    provenance.write_json_atomic(target, {"x": 1.5, "y": [1, 2]})
+    io.write_json_atomic(target, {"x": 1.5, "y": [1, 2]})
     assert json.loads(target.read_text()) == {"x": 1.5, "y": [1, 2]}
     umask = os.umask(0)
     os.umask(umask)
@@ -32,7 +32,7 @@ def test_json_atomic_roundtrip_and_permissions(tmp_path):
 
 def test_json_refuses_nan(tmp_path):
     with pytest.raises(ValueError):
-        provenance.write_json_atomic(tmp_path / "n.json", {"x": float("nan")})
+        io.write_json_atomic(tmp_path / "n.json", {"x": float("nan")})
     assert not list(tmp_path.iterdir())
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tipcausal.simulate import REAL_COUNTRIES_SCORED, REAL_SCORE_SHARES
+from tipcausal.simulation.structural import REAL_COUNTRIES_SCORED, REAL_SCORE_SHARES
 
 pytestmark = pytest.mark.real_data
 

@@ -9,8 +9,9 @@ import json
 import arviz as az
 import pytest
 
-from tipcausal.effects import effect_draws
-from tipcausal.study import load_study, run_study
+from tipcausal.posterior.effects import effect_draws
+from tipcausal import api
+from tipcausal.study.config import load_study
 
 pytestmark = pytest.mark.sampling
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.sampling
 def result(tmp_path_factory):
     out = tmp_path_factory.mktemp("default_run")
     study = load_study("default").with_overrides(output_dir=str(out))
-    return run_study(study, show_sampler_progress=False)
+    return api.run(study, show_sampler_progress=False).result
 
 
 def test_recovers_the_average_effects(result):
@@ -28,13 +29,13 @@ def test_recovers_the_average_effects(result):
         for key in ("expected_score", "p_score_ge_4"):
             e = r.effects["effects"][key]
             mcse = float(az.mcse(draws[[key]])[key])
-            truth = r.truth[key]
+            truth = getattr(r.truth, key)
             assert e["hdi90_low"] - 3 * mcse <= truth <= e["hdi90_high"] + 3 * mcse, (outcome, key, e, truth)
-        if abs(r.truth["expected_score"]) > 0.1:  # clearly non-zero truth: the sign must be right
-            assert r.effects["effects"]["expected_score"]["mean"] * r.truth["expected_score"] > 0
+        if abs(r.truth.expected_score) > 0.1:  # clearly non-zero truth: the sign must be right
+            assert r.effects["effects"]["expected_score"]["mean"] * r.truth.expected_score > 0
             assert r.effects["effects"]["expected_score"]["p_positive"] > 0.9
         sd = r.effects["slope_sd"]
-        assert sd["hdi_low"] <= r.truth["slope_sd"] <= sd["hdi_high"], (outcome, sd)
+        assert sd["hdi_low"] <= r.truth.slope_sd <= sd["hdi_high"], (outcome, sd)
 
 
 def test_gate_and_summary_shape(result):

@@ -7,13 +7,12 @@ import pytest
 from scipy.special import expit, ndtr
 
 from tipcausal.data.panel import Panel, PanelSchema
-from tipcausal.diagnostics import check_fit
-from tipcausal.effects import RECOVERY_PROB
-from tipcausal.models.binding import bind_data
-from tipcausal.models.likelihoods import mark_fit
-from tipcausal.models.pymc_builder import build_model
+from tipcausal.inference.diagnostics import check_fit
+from tipcausal.posterior.effects import RECOVERY_PROB
+
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
+from tipcausal.fit import fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 
 pytestmark = pytest.mark.sampling
 
@@ -42,10 +41,8 @@ def simulate(link: str, seed: int, n_countries: int = 90, n_years: int = 12) -> 
 def fit(panel: Panel, **options):
     spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                      region_intercepts=False, **options)
-    run = sample(build_model(spec, bind_data(panel, spec)), backend="numpyro", draws=800, tune=800, chains=4,
-                 target_accept=0.9, seed=4, progress=False)
-    mark_fit(run.idata, spec.link, spec.collapse_threshold if spec.binary else 0)
-    return run.idata
+    settings = SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=4)
+    return fit_specification(panel, spec, settings).idata
 
 
 def covered(draws, truth, prob: float = RECOVERY_PROB) -> bool:

@@ -1,27 +1,26 @@
-"""Sampler wiring: every backend returns the same InferenceData layout (tiny draws, not inference)."""
+"""Sampler wiring: every backend returns the same InferenceData layout (tiny draws, not inference), and sampler
+settings are refused when they are made."""
 
 import numpy as np
 import pytest
 
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
+from tipcausal.fit import fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
-from tipcausal.models.pymc_builder import build_model
+from tipcausal.models.build import build_model
 from tipcausal.models.spec import ModelSpec
-from tipcausal.sampling import sample
 
-pytestmark = pytest.mark.sampling
-
-
-@pytest.fixture(scope="module")
-def model(small_sim):
-    spec = ModelSpec(outcome="protection", treatment="v2cscnsult", covariates=("v2x_corr",))
-    return build_model(spec, bind_data(small_sim.panel, spec))
+SPEC = ModelSpec(outcome="protection", treatment="v2cscnsult", covariates=("v2x_corr",))
 
 
+@pytest.mark.sampling
 @pytest.mark.parametrize("backend", ["numpyro", "pymc", "nutpie"])
-def test_backend_layout(model, backend):
-    run = sample(model, backend=backend, draws=30, tune=30, chains=2, seed=11, progress=False)
-    post = run.idata.posterior
+def test_backend_layout(small_sim, backend):
+    fit = fit_specification(small_sim.panel, SPEC, SamplerSettings(backend=backend, draws=30, tune=30, chains=2,
+                                                                   seed=11))
+    model = build_model(SPEC, bind_data(small_sim.panel, SPEC))
+    post = fit.idata.posterior
     # the same variables in every backend: the model's free and deterministic variables, nothing internal
     expected = {v.name for v in model.free_RVs + model.deterministics}
     assert set(post.data_vars) == expected
@@ -30,16 +29,33 @@ def test_backend_layout(model, backend):
                        "year_effect": ("chain", "draw", "year"), "slope_sd": ("chain", "draw")}.items():
         assert post[name].dims == dims
     assert post["slope"].dtype == np.float64
-    assert {"constant_data", "observed_data", "sample_stats"} <= set(run.idata.groups())
-    assert "diverging" in run.idata.sample_stats and "energy" in run.idata.sample_stats
-    assert run.wall_s >= run.sampling_s >= 0 and run.wall_s >= run.compile_s > 0
+    assert {"constant_data", "observed_data", "sample_stats"} <= set(fit.idata.groups())
+    assert "diverging" in fit.idata.sample_stats and "energy" in fit.idata.sample_stats
+    t = fit.timings
+    assert t.wall_s >= t.sampling_s >= 0 and t.wall_s >= t.compile_s > 0
+    assert post.attrs["tipcausal_likelihood"] == "cumulative_logit" and post.attrs["tipcausal_fit_key"] == fit.key
 
 
-def test_unknown_backend_lists_valid(model):
+def test_unknown_backend_lists_valid():
     with pytest.raises(InputError, match="valid names: numpyro, nutpie, pymc"):
-        sample(model, backend="stan", seed=1)
+        SamplerSettings(backend="stan")
 
 
-def test_bad_settings_refused(model):
-    with pytest.raises(InputError, match="draws must be an integer"):
-        sample(model, draws=0, seed=1)
+@pytest.mark.parametrize("bad", [dict(draws=0), dict(chains=0), dict(chains=-1), dict(tune=-5),
+                                 dict(target_accept=2.0), dict(draws=1.5), dict(seed=True)])
+def test_bad_settings_refused(bad):
+    name = next(iter(bad))
+    with pytest.raises(InputError, match=f"sampler setting {name} must be"):
+        SamplerSettings(**bad)
+
+
+def test_fit_key_changes_with_every_input(small_sim):
+    from tipcausal.fit import fit_key
+
+    s = SamplerSettings()
+    base = fit_key(small_sim.panel.hash, (SPEC.hash,), s)
+    assert base == fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings())
+    others = {fit_key("other", (SPEC.hash,), s), fit_key(small_sim.panel.hash, ("other",), s),
+              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(seed=2)),
+              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(draws=500))}
+    assert base not in others and len(others) == 4

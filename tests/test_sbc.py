@@ -5,7 +5,7 @@ centred-funnel variant are in benchmarks/sbc_run.py.)"""
 import numpy as np
 import pytest
 
-from tipcausal.sbc import QUANTITIES, SBCDesign, design_panel, run_sbc, uniformity
+from tipcausal.checks.sbc import QUANTITIES, SBCDesign, design_panel, run_sbc, uniformity
 
 pytestmark = [pytest.mark.sampling]
 
@@ -17,13 +17,16 @@ def test_uniformity_test_separates_flat_from_piled_ranks():
 
 
 def test_prior_draws_give_sorted_cutpoints_and_valid_scores():
-    from tipcausal.sbc import _build, _truth_quantities, sbc_spec
     import pymc as pm
+
+    from tipcausal.checks.sbc import _truth_quantities, sbc_spec
+    from tipcausal.models.binding import bind_data
+    from tipcausal.models.build import build_model
 
     design = SBCDesign()
     panel = design_panel(design)
-    model, data = _build(sbc_spec(), panel, "correct")
-    with model:
+    data = bind_data(panel, sbc_spec())
+    with build_model(sbc_spec(), data):
         prior = pm.sample_prior_predictive(draws=1, random_seed=5)
     truth, y = _truth_quantities(prior, data, np.random.default_rng(5))
     cuts = [truth[f"cutpoint_{k}"] for k in range(4)]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from tipcausal.dag import load_dag
-from tipcausal.simulate import OUTCOMES, REAL_SCORE_SHARES, STRUCTURAL_PARENTS, SimulationConfig, simulate_panel
+from tipcausal.causal.graph import load_dag
+from tipcausal.simulation.structural import OUTCOMES, REAL_SCORE_SHARES, STRUCTURAL_PARENTS, SimulationConfig, simulate_panel
 
 
 def test_deterministic_in_seed():

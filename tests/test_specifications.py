@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tipcausal.cli import EXIT_INPUT, app
-from tipcausal.study import library_studies
+from tipcausal.study.config import library_studies
 
 runner = CliRunner()
 
@@ -97,41 +97,31 @@ def test_compare_run_reports_every_specification(tmp_path):
 
 
 def test_elpd_is_differenced_on_the_country_years_both_models_use():
-    from types import SimpleNamespace
-
     import numpy as np
     import pandas as pd
 
-    from tipcausal.models.spec import ModelSpec
-    from tipcausal.specifications import spec_row
+    from tipcausal.posterior.loo import compare_elpd
 
     ref_rows = pd.DataFrame({"country": list("AABBCC"), "year": [1, 2, 1, 2, 1, 2]})
     ref_pointwise = np.array([-1.0, -2.0, -3.0, -4.0, -5.0, -6.0])
 
     def row_for(rows, pointwise):
-        data = SimpleNamespace(rows=rows, n_obs=len(rows), coords={"country": sorted(set(rows["country"]))},
-                               imputed={})
-        a = SimpleNamespace(gate=SimpleNamespace(to_dict=lambda: {"verdict": "pass"}),
-                            effects={"effects": {}, "slope_mean": {}}, loo={},
-                            ppc={"observed": [], "replicated_low": [], "replicated_high": []},
-                            pointwise_elpd=np.asarray(pointwise))
-        return spec_row("x", ModelSpec(outcome="y", treatment="x", covariates=()), data, a, None,
-                        reference=(ref_rows, ref_pointwise))
+        return compare_elpd(rows, np.asarray(pointwise), ref_rows, ref_pointwise)
 
     same = row_for(ref_rows, ref_pointwise + 0.5)
-    assert same["elpd_diff"] == pytest.approx(3.0) and same["loo_note"] == ""
+    assert same.diff == pytest.approx(3.0) and same.note == ""
     subset = row_for(ref_rows.iloc[[5, 0, 3]].reset_index(drop=True), [-5.0, -0.5, -4.5])  # rows C2, A1, B2
-    assert subset["elpd_diff"] == pytest.approx(0.5 + 1.0 - 0.5)
-    assert subset["loo_note"] == "on the 3 country-years both models use"
+    assert subset.diff == pytest.approx(0.5 + 1.0 - 0.5)
+    assert subset.note == "on the 3 country-years both models use"
     other = row_for(pd.DataFrame({"country": ["A", "D"], "year": [1, 1]}), [-1.0, -1.0])
-    assert other["elpd_diff"] is None and other["loo_note"].startswith("not comparable: other country-years")
+    assert other.diff is None and other.note.startswith("not comparable: other country-years")
 
 
 def test_shipped_real_study_specifications_are_valid_and_joint_needs_two_outcomes(tmp_path):
-    from tipcausal.errors import InputError
+    from tipcausal.core.errors import InputError
     from tipcausal.models.spec import ModelSpec
-    from tipcausal.specifications import alternative_specs
-    from tipcausal.study import load_study
+    from tipcausal.study.config import alternative_specs
+    from tipcausal.study.config import load_study
 
     study = load_study("real")
     assert len(study.alternatives) == 7

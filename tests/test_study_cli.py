@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tipcausal.cli import EXIT_INPUT, EXIT_UNCONVERGED, app
-from tipcausal.errors import InputError
-from tipcausal.study import library_studies, load_study
+from tipcausal.core.errors import InputError
+from tipcausal.study.config import library_studies, load_study
 
 runner = CliRunner()
 

@@ -14,7 +14,18 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tipcausal.errors import InputError
+from tipcausal import api
+from tipcausal.causal.graph import load_dag
+from tipcausal.causal.implications import implication_report
+from tipcausal.causal.variants import identify_variants
+from tipcausal.core.errors import InputError
+from tipcausal.core.io import write_atomic_with, write_text_atomic
+from tipcausal.data.build import build_panel, default_sources_dir, write_build
+from tipcausal.report.figures import draw_dag
+from tipcausal.simulation.structural import SimulationConfig, simulate_panel
+from tipcausal.study.config import load_study
+from tipcausal.study.panels import study_panel
+from tipcausal.study.runner import identify_study
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="tipcausal: Bayesian causal workbench for CSO consultation and anti-trafficking efforts "
@@ -49,15 +60,14 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="No sampler progress bars.")] = False,
 ) -> None:
     """Run a study end to end: DAG -> identification -> hierarchical ordinal fits -> effects -> report."""
-    from tipcausal.study import load_study, run_study
-
     try:
         spec = load_study(study).with_overrides(draws=draws, tune=tune, chains=chains, seed=seed, backend=sampler,
                                                 output_dir=str(out) if out else None,
                                                 allow_unconverged=allow_unconverged or None,
                                                 sources=str(sources) if sources else None)
-        result = run_study(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
-                           show_sampler_progress=not quiet)
+        done = api.run(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
+                       show_sampler_progress=not quiet)
+        result = done.result
     except InputError as exc:
         _fail_input(exc)
         return
@@ -73,7 +83,7 @@ def run(
             console.print("[bold red]unconverged results were written but are flagged; rerun with more draws/tune "
                           "or pass --allow-unconverged to accept them[/]")
             raise typer.Exit(EXIT_UNCONVERGED)
-    console.print(f"[green]report:[/] {result.out_dir / 'report.html'}", highlight=False)
+    console.print(f"[green]report:[/] {done.report_path}", highlight=False)
 
 
 @app.command()
@@ -84,8 +94,6 @@ def simulate(
     n_countries: Annotated[int, typer.Option(help="Number of countries.")] = 180,
 ) -> None:
     """Simulate a panel from the default DAG's structural model and save it with its true effects."""
-    from tipcausal.simulate import SimulationConfig, simulate_panel
-
     sim = simulate_panel(seed, SimulationConfig(n_countries=n_countries))
     paths = sim.save(out)
     console.print(f"{sim.panel!r}", highlight=False, markup=False)
@@ -108,8 +116,6 @@ def data_build(
         "data/processed"),
 ) -> None:
     """Build the country-year panel (Parquet + CSV) and its coverage report (Markdown + JSON)."""
-    from tipcausal.data.build import build_panel, default_sources_dir, write_build
-
     try:
         build = build_panel(manifest, sources or default_sources_dir(),
                             progress=lambda m: console.print(m, highlight=False, markup=False))
@@ -137,8 +143,6 @@ app.add_typer(dag_app, name="dag")
 @dag_app.command("check")
 def dag_check(dag: Annotated[str, typer.Argument(help="Library DAG name or YAML path.")] = "default") -> None:
     """Load and validate a DAG file (acyclic, nodes mapped, edges well formed)."""
-    from tipcausal.dag import load_dag
-
     try:
         g = load_dag(dag)
     except InputError as exc:
@@ -177,19 +181,16 @@ def dag_identify(
                                                                "adjusting for its own efficient set.")] = False,
 ) -> None:
     """Identify the effect of the study's treatment on each outcome (DoWhy + guard-rails)."""
-    from tipcausal.dag import load_dag
-    from tipcausal.study import identify_study, identify_variants, load_study
-
     try:
         s = load_study(study)
         _print_identification("", identify_study(s, load_dag(s.dag)))
         if variants:
-            for name, results in identify_variants(s).items():
+            for name, v in identify_variants(s.treatment, s.outcomes, s.assume_absorbed).items():
                 console.print(f"\n[bold]DAG variant {escape(name)}[/]", highlight=False)
-                if isinstance(results, str):
-                    console.print(f"   {results}", highlight=False, markup=False)
+                if v.not_applicable is not None:
+                    console.print(f"   {v.not_applicable}", highlight=False, markup=False)
                 else:
-                    _print_identification(f"{name}: ", results)
+                    _print_identification(f"{name}: ", v.results)
     except InputError as exc:
         _fail_input(exc)
 
@@ -202,11 +203,6 @@ def dag_show(
     out: Annotated[Path, typer.Option(help="Image file to write (.png, .svg or .pdf).")] = Path("dag.png"),
 ) -> None:
     """Draw a DAG (treatment, outcomes, latent, adjusted and unadjusted nodes styled apart)."""
-    from tipcausal.dag import load_dag
-    from tipcausal.dag.draw import draw_dag
-    from tipcausal.provenance import write_atomic_with
-    from tipcausal.study import load_study
-
     try:
         g = load_dag(dag)
         s = load_study(study)
@@ -230,15 +226,10 @@ def dag_test(
     out: Annotated[Optional[Path], typer.Option(help="Also write the table as CSV.")] = None,
 ) -> None:
     """Test the DAG's implied conditional independences on the study's panel, clustered by country."""
-    from tipcausal.dag import load_dag
-    from tipcausal.dag.implications import implication_report
-    from tipcausal.provenance import write_text_atomic
-    from tipcausal.study import load_panel_for, load_study
-
     try:
         s = load_study(study).with_overrides(sources=str(sources) if sources else None)
         g = load_dag(dag or s.dag)
-        panel = load_panel_for(s, g, say=lambda m: console.print(m, highlight=False, markup=False))
+        panel, _ = study_panel(s, g, say=lambda m: console.print(m, highlight=False, markup=False))
         table = implication_report(panel.frame, g, alpha=alpha)
     except InputError as exc:
         _fail_input(exc)

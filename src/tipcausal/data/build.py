@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipcausal import provenance
+from tipcausal.core import provenance
 from tipcausal.data.countries import CountryCodes
 from tipcausal.data.coverage import coverage_markdown, measure_coverage
 from tipcausal.data.derive import DERIVE
 from tipcausal.data.manifest import Manifest, load_manifest
 from tipcausal.data.read import ReadProblem, read_source
 from tipcausal.data.sources import SourceFrame, canonical_source
-from tipcausal.errors import DataValidationError, InputError
+from tipcausal.core.errors import DataValidationError, InputError
 
 BUILDER_VERSION = 1
 OUTPUT_FILES = ("panel.parquet", "panel.csv", "coverage.md", "coverage.json", "build.json")

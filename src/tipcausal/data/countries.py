@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
 
 SYSTEMS = {
     "iso3": "ISO 3166-1 alpha-3",

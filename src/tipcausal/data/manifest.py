@@ -14,9 +14,9 @@ from typing import Any
 
 from tipcausal.data.countries import SYSTEMS
 from tipcausal.data.scales import SCALES, Scale
-from tipcausal.errors import InputError
-from tipcausal.provenance import hash_json
-from tipcausal.registry import library_files, lookup, resolve_file
+from tipcausal.core.errors import InputError
+from tipcausal.core.provenance import hash_json
+from tipcausal.core.registry import library_files, lookup, resolve_file
 
 FORMATS = {"csv": "comma-separated text", "dta": "Stata .dta", "xlsx": "Excel workbook"}
 DERIVATIONS = {

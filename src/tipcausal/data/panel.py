@@ -9,8 +9,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tipcausal.errors import DataValidationError, InputError
-from tipcausal.provenance import hash_frame
+from tipcausal.core.errors import DataValidationError, InputError
+from tipcausal.core.provenance import hash_frame
 
 KEY_COLUMNS = ("country", "year")
 MAX_ROWS_NAMED = 8

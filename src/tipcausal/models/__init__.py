@@ -1,1 +1,1 @@
-"""Models: plain-data specs, likelihood helpers and backend builders."""
+"""Models: plain-data specs, likelihood families, binding a panel to arrays, the PyMC builders."""

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tipcausal.data.panel import Panel
-from tipcausal.errors import InputError
-from tipcausal.models.likelihoods import N_CATEGORIES, SCORE_MIN, scores_to_categories
+from tipcausal.core.errors import InputError
 from tipcausal.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -198,16 +197,13 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     z_within, z_between = _split_observed(z, miss, country_idx, len(countries), spec.within_between)
 
     coords = {"country": countries, "year": years, "region": regions, "covariate": list(spec.covariates),
-              "cutpoint": [f"{k}|{k + 1}" for k in range(1, N_CATEGORIES)], "obs": list(range(len(df)))}
+              "cutpoint": spec.family.cutpoint_labels(spec.collapse_threshold), "obs": list(range(len(df)))}
     if miss_row.size:
         coords["missing_value"] = [f"{df['country'].iloc[r]} {int(df['year'].iloc[r])} {spec.covariates[j]}"
                                    for r, j in zip(miss_row, miss_col)]
         coords["imputed_covariate"] = [spec.covariates[j] for j in np.unique(miss_col)]
         coords["observed_value"] = list(range(imputation["obs_col"].size))
-    categories = scores_to_categories(df[spec.outcome])
-    if spec.binary:
-        categories = (categories >= spec.collapse_threshold - SCORE_MIN).astype(np.int64)
-        coords["cutpoint"] = [f"<{spec.collapse_threshold}|>={spec.collapse_threshold}"]
+    categories = spec.family.categories(df[spec.outcome], spec.collapse_threshold)
     return ModelData(categories=categories, country_idx=country_idx, year_idx=year_idx,
                      region_of_country=region_of_country, x_within=x_within, x_between=x_between,
                      z_within=z_within, z_between=z_between, coords=coords, rows=df[["country", "year", "region"]],

@@ -34,9 +34,9 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from tipcausal.data.panel import Panel
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
 from tipcausal.models.binding import ModelData, bind_data
-from tipcausal.models.pymc_builder import _prior, _probit_category_probs
+from tipcausal.models import components
 from tipcausal.models.predictor import linear_predictor
 from tipcausal.models.spec import ModelSpec
 
@@ -51,7 +51,7 @@ def check_joint_specs(specs: list[ModelSpec]) -> None:
     for s in specs:
         if replace(s, outcome=first.outcome) != first:
             raise InputError("the joint model needs the same model options for every outcome")
-    if first.binary:
+    if first.family.binary:
         raise InputError("the joint model is ordinal: likelihood must be cumulative_logit or cumulative_probit")
     if first.pooling != "partial" or not first.country_slopes:
         raise InputError("the joint model correlates country intercepts and slopes: it needs pooling = 'partial' "
@@ -101,15 +101,10 @@ def build_joint_model(specs: list[ModelSpec], datas: list[ModelData]) -> pm.Mode
     pairs, rows, cols = pair_labels(outcomes)
     coords = {**base.coords, "outcome": outcomes, "effect": effect_labels(outcomes), "pair": pairs}
     with pm.Model(coords=coords) as model:
-        dims = {"z_within": ("obs", "covariate"), "z_between": ("obs", "covariate")}
-        arrays = {k: pm.Data(k, v, dims=dims.get(k, "obs")) for k, v in base.arrays().items()}
-        pm.Data("region_of_country", base.region_of_country, dims="country")
-        cut = priors["cutpoints"]
-        cutpoints = pm.Normal("cutpoints", mu=cut.params.get("mu", 0.0), sigma=cut.params["sigma"],
-                              transform=pm.distributions.transforms.ordered, dims=("outcome", "cutpoint"),
-                              initval=np.tile(np.linspace(-2.0, 2.0, len(base.coords["cutpoint"])), (n_out, 1)))
-        country_sd = _prior("country_sd", priors["country_sd"], dims="outcome")
-        slope_sd = _prior("slope_sd", priors["slope_sd"], dims="outcome")
+        arrays = components.data_arrays(base)
+        cutpoints = components.cutpoints(spec, batch=("outcome",), batch_sizes=(n_out,))
+        country_sd = components.prior("country_sd", priors["country_sd"], dims="outcome")
+        slope_sd = components.prior("slope_sd", priors["slope_sd"], dims="outcome")
         corr_chol, corr = _lkj_correlation_cholesky(2 * n_out, priors["country_corr_eta"].params["eta"])
         stds = pt.concatenate([country_sd, slope_sd])
         z = pm.Normal("z_country_effects", 0.0, 1.0, dims=("country", "effect"))
@@ -117,29 +112,19 @@ def build_joint_model(specs: list[ModelSpec], datas: list[ModelData]) -> pm.Mode
         pm.Deterministic("country_corr", corr[rows, cols], dims="pair")
         mean_intercept = pt.zeros((n_out, n_country))
         if spec.region_intercepts:
-            region_effect = _prior("region_effect", priors["region_effect"], dims=("outcome", "region"))
+            region_effect = components.prior("region_effect", priors["region_effect"], dims=("outcome", "region"))
             mean_intercept = region_effect[:, base.region_of_country]
         intercept = pm.Deterministic("intercept", mean_intercept + effects[:, :n_out].T, dims=("outcome", "country"))
-        slope_mean = _prior("slope_mean", priors["slope_mean"], dims="outcome")
+        slope_mean = components.prior("slope_mean", priors["slope_mean"], dims="outcome")
         slope = pm.Deterministic("slope", slope_mean[:, None] + effects[:, n_out:].T, dims=("outcome", "country"))
-        year_effect = _year_effects(spec, n_out)
-        shared: dict[str, Any] = {}
-        if spec.within_between:
-            shared["between_effect"] = _prior("between_effect", priors["between_effect"], dims="outcome")
-        if spec.covariates:
-            for name in ("covariate_within", "covariate_between") if spec.within_between else ("covariate_within",):
-                shared[name] = _prior(name, priors[name], dims=("outcome", "covariate"))
+        year_effect = components.year_effects(spec, batch=("outcome",))
+        shared: dict[str, Any] = components.between_and_covariates(spec, batch=("outcome",))
         for k, (outcome, data) in enumerate(zip(outcomes, datas)):
             params = {"intercept": intercept[k], "slope": slope[k], **{n: v[k] for n, v in shared.items()}}
             if year_effect is not None:
                 params["year_effect"] = year_effect[k]
-            eta = linear_predictor(params, arrays)
-            if spec.link == "probit":
-                pm.Categorical(SCORE_PREFIX + outcome, p=_probit_category_probs(eta, cutpoints[k]),
-                               observed=data.categories, dims="obs")
-            else:
-                pm.OrderedLogistic(SCORE_PREFIX + outcome, eta=eta, cutpoints=cutpoints[k], observed=data.categories,
-                                   dims="obs", compute_p=False)
+            spec.family.observe(SCORE_PREFIX + outcome, linear_predictor(params, arrays), cutpoints[k],
+                                data.categories)
     return model
 
 
@@ -157,20 +142,6 @@ def _lkj_correlation_cholesky(n: int, eta: float):
                                            sd_dist=pm.LogNormal.dist(mu=0.0, sigma=0.25, shape=n),
                                            compute_corr=True, store_in_trace=False)
     return chol / scales[:, None], corr
-
-
-def _year_effects(spec: ModelSpec, n_out: int):
-    if spec.year_effects == "none":
-        return None
-    if spec.year_effects == "fixed":
-        return pm.ZeroSumNormal("year_effect", sigma=1.0, dims=("outcome", "year"))
-    year_sd = _prior("year_sd", spec.priors["year_sd"], dims="outcome")
-    if spec.year_effects == "random":
-        z_year = pm.ZeroSumNormal("z_year", sigma=1.0, dims=("outcome", "year"))
-        return pm.Deterministic("year_effect", year_sd[:, None] * z_year, dims=("outcome", "year"))
-    z_year = pm.Normal("z_year", 0.0, 1.0, dims=("outcome", "year"))
-    walk = pt.cumsum(year_sd[:, None] * z_year, axis=1)
-    return pm.Deterministic("year_effect", walk - walk.mean(axis=1, keepdims=True), dims=("outcome", "year"))
 
 
 def outcome_view(idata: az.InferenceData, outcome: str) -> az.InferenceData:

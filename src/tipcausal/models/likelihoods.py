@@ -5,7 +5,7 @@ The 3P scores run 1..K (K = 5); PyMC's ``OrderedLogistic`` takes categories 0..K
 happens here and nowhere else: ``scores_to_categories`` on the way in, ``categories_to_scores`` on
 the way out. With cutpoints c_0 < ... < c_{K-2} and linear predictor eta,
 P(category <= k) = F(c_k - eta), with F the logistic CDF (``link="logit"``) or the standard normal CDF
-(``link="probit"``). A fit records its link in ``posterior.attrs["tipcausal_link"]`` (``link_of``).
+(``link="probit"``). Which link a fit used is its family's (``models/families.py``).
 """
 
 from __future__ import annotations
@@ -18,25 +18,6 @@ SCORE_MIN = 1
 SCORE_MAX = 5
 N_CATEGORIES = SCORE_MAX - SCORE_MIN + 1
 LINK_CDF = {"logit": expit, "probit": ndtr}
-LINK_ATTR = "tipcausal_link"
-COLLAPSE_ATTR = "tipcausal_collapse"
-
-
-def link_of(idata: object) -> str:
-    """The link a fit was made with (``logit`` for fits that do not record one)."""
-    return str(getattr(idata, "posterior").attrs.get(LINK_ATTR, "logit"))
-
-
-def collapse_of(idata: object) -> int:
-    """The collapse threshold T of a binary (score >= T) fit; 0 for an ordinal fit."""
-    return int(getattr(idata, "posterior").attrs.get(COLLAPSE_ATTR, 0))
-
-
-def mark_fit(idata: object, link: str, collapse_threshold: int = 0) -> None:
-    """Record a fit's link and (binary fits) collapse threshold, which effects, PPC and LOO read back."""
-    attrs = getattr(idata, "posterior").attrs
-    attrs[LINK_ATTR] = link
-    attrs[COLLAPSE_ATTR] = int(collapse_threshold)
 
 
 def scores_to_categories(scores: pd.Series | np.ndarray, score_min: int = SCORE_MIN) -> np.ndarray:

@@ -1,7 +1,7 @@
 """The linear predictor of the hierarchical ordinal model, written once for PyTensor and NumPy.
 
 ``linear_predictor`` is used by the PyMC builder (parameters are symbolic, no draw axes) and by
-``tipcausal.effects`` (parameters are posterior arrays with leading draw axes), so the fitted
+``tipcausal.posterior.effects`` (parameters are posterior arrays with leading draw axes), so the fitted
 model and the effects computed from it can never disagree about the model's structure.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pytensor.tensor as pt
 
 #: Posterior variables the predictor reads (present only when the spec uses them).
 PARAMETER_NAMES = ("intercept", "slope", "year_effect", "between_effect", "covariate_within", "covariate_between",
@@ -26,8 +27,6 @@ def _scatter_add(values: Any, rows: np.ndarray, n: int) -> Any:
         out = np.zeros(values.shape[:-1] + (n,))
         np.add.at(out, (slice(None),) * (values.ndim - 1) + (rows,), values)
         return out
-    import pytensor.tensor as pt
-
     return pt.inc_subtensor(pt.zeros(n)[rows], values)
 
 
@@ -41,8 +40,6 @@ def split_latent(x: Any, country_idx: np.ndarray, n_countries: int, within_betwe
         membership[np.arange(len(country_idx)), country_idx] = 1.0 / counts[country_idx]
         between = (x @ membership)[..., country_idx]
     else:
-        import pytensor.tensor as pt
-
         between = (pt.inc_subtensor(pt.zeros(n_countries)[country_idx], x) / counts)[country_idx]
     return x - between, between
 

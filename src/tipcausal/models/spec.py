@@ -5,15 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from tipcausal.errors import InputError
-from tipcausal.provenance import hash_json
-from tipcausal.registry import lookup
+from tipcausal.core.errors import InputError
+from tipcausal.core.provenance import hash_json
+from tipcausal.core.registry import lookup
+from tipcausal.models.families import FAMILIES, Family
 
-LIKELIHOODS = {"cumulative_logit": "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4",
-               "cumulative_probit": "ordered probit (cumulative probit) on scores 1-5 recoded to 0-4",
-               "binary_logit": "logistic regression of score >= collapse_threshold (scores collapsed to 0/1)"}
-LINKS = {"cumulative_logit": "logit", "cumulative_probit": "probit", "binary_logit": "logit"}
-ORDINAL = ("cumulative_logit", "cumulative_probit")
 YEAR_EFFECTS = {"random": "zero-sum year effects with a common SD",
                 "fixed": "zero-sum year effects with a fixed Normal(0, 1) prior each (no pooling across years)",
                 "random_walk": "year effects following a Gaussian random walk (centred to sum to zero)",
@@ -22,6 +18,10 @@ MISSING = {"complete_case": "rows missing any model variable are dropped; the co
            "impute": "missing covariate values are latent parameters of the model (imputed in-model from the "
                      "country's observed mean and the covariate's within-country SD); rows missing the outcome, "
                      "treatment or region are still dropped and counted"}
+PARAMETERISATIONS = {"non_centred": "country intercepts and slopes as standardised deviations scaled by their SD "
+                                    "(no funnel when the data say little about a country)",
+                     "centred": "country intercepts and slopes drawn directly around their means (a funnel when "
+                                "their SDs are small; for strongly informative data and for calibration studies)"}
 POOLING = {"partial": "country intercepts drawn around region means with an estimated SD (hierarchical)",
            "none": "independent country intercepts with a fixed wide prior (no pooling)",
            "complete": "no country intercepts: countries share their region's mean (complete pooling)"}
@@ -39,6 +39,9 @@ class Prior:
         args = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in self.params.items())
         return f"{self.dist}({args})"
 
+
+#: Model options added after the first release, with their defaults (see ``ModelSpec.to_dict``).
+LATER_OPTIONS = {"parameterisation": "non_centred"}
 
 #: Weakly informative defaults. Scales: logit units; effects per one SD of the treatment.
 DEFAULT_PRIORS: dict[str, Prior] = {
@@ -96,16 +99,18 @@ class ModelSpec:
     collapse_threshold: int = 4
     measurement_error: str | float | None = None
     missing: str = "complete_case"
+    parameterisation: str = "non_centred"
     priors: dict[str, Prior] = field(default_factory=lambda: dict(DEFAULT_PRIORS))
 
     def __post_init__(self) -> None:
         for name in ("country_slopes", "region_intercepts", "within_between", "lagged_treatment"):
             if not isinstance(getattr(self, name), bool):
                 raise InputError(f"model option {name} must be true or false, got {getattr(self, name)!r}")
-        lookup(LIKELIHOODS, self.likelihood, "likelihood")
+        lookup(FAMILIES, self.likelihood, "likelihood")
         lookup(YEAR_EFFECTS, self.year_effects, "year_effects option")
         lookup(POOLING, self.pooling, "pooling option")
         lookup(MISSING, self.missing, "missing option")
+        lookup(PARAMETERISATIONS, self.parameterisation, "parameterisation option")
         if isinstance(self.collapse_threshold, bool) or self.collapse_threshold not in (2, 3, 4, 5):
             raise InputError(f"model option collapse_threshold must be 2, 3, 4 or 5 (binary outcome: score >= "
                              f"threshold), got {self.collapse_threshold!r}")
@@ -123,18 +128,23 @@ class ModelSpec:
                              f"{', '.join(DEFAULT_PRIORS)}")
 
     @property
+    def family(self) -> Family:
+        """The likelihood family (its link, cutpoints, observation model, effects and PPC labels)."""
+        return FAMILIES[self.likelihood]
+
+    @property
     def link(self) -> str:
         """The link of the cumulative likelihood (logit or probit)."""
-        return LINKS[self.likelihood]
+        return self.family.link
 
     @property
     def binary(self) -> bool:
         """True for the collapsed (score >= collapse_threshold) likelihood."""
-        return self.likelihood not in ORDINAL
+        return self.family.binary
 
     def describe(self) -> str:
         """One line naming the structure: likelihood, pooling, slopes, year effects and the options in use."""
-        parts = [self.likelihood + (f" (score >= {self.collapse_threshold})" if self.binary else ""),
+        parts = [self.family.describe(self.collapse_threshold),
                  f"{self.pooling} pooling", "country slopes" if self.country_slopes else "common slope",
                  f"year effects {self.year_effects}"]
         if not self.region_intercepts:
@@ -145,6 +155,8 @@ class ModelSpec:
             parts.append(f"measurement error ({self.measurement_error})")
         if self.missing != "complete_case":
             parts.append("in-model imputation")
+        if self.parameterisation != "non_centred":
+            parts.append(f"{self.parameterisation} country effects")
         return ", ".join(parts)
 
     def with_priors(self, overrides: dict[str, Prior]) -> ModelSpec:
@@ -152,9 +164,13 @@ class ModelSpec:
         return replace(self, priors={**self.priors, **overrides})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (JSON-able); ``hash`` is computed from it."""
+        """Plain-data form (JSON-able); ``hash`` is computed from it. Options added after the first release
+        enter only when they differ from their default, so a spec that does not use them keeps its hash."""
         d = asdict(self)
         d["covariates"] = list(self.covariates)
+        for name, default in LATER_OPTIONS.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     @property

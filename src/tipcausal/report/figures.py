@@ -9,23 +9,19 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+import arviz as az
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from tipcausal.dag.spec import CausalGraph
+from tipcausal.causal.adjustment import minimal_adjustment_sets, optimal_adjustment_set
+from tipcausal.causal.drawing import STYLE, dag_figure
+from tipcausal.causal.graph import CausalGraph
 
-STYLE = {
-    "treatment": "#1b6ca8",
-    "outcome": "#c0392b",
-    "latent": "#ffffff",
-    "adjusted": "#f4d03f",
-    "absorbed": "#d5d8dc",
-    "other": "#eaf2f8",
-}
+if TYPE_CHECKING:
+    from tipcausal.study.config import Study
+
 EFFECT_LABELS = {"expected_score": "Expected score (1-5)", "p_score_ge_4": "P(score >= 4)"}
 
 
@@ -34,43 +30,6 @@ def to_data_uri(fig: Figure, dpi: int = 110) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def dag_figure(graph: CausalGraph, treatment: str, outcomes: Sequence[str], adjustment: Sequence[str] = (),
-               absorbed: Sequence[str] = ()) -> Figure:
-    """The DAG in layers (causes left, outcomes right), roles styled apart; latent nodes dashed."""
-    g = graph.to_networkx()
-    for layer, nodes in enumerate(nx.topological_generations(g)):
-        for n in nodes:
-            g.nodes[n]["layer"] = layer
-    for o in outcomes:  # outcomes share the last column
-        g.nodes[o]["layer"] = max(d["layer"] for _, d in g.nodes(data=True))
-    pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
-    fig = Figure(figsize=(11, 6.2))
-    ax = fig.subplots()
-    nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=14, edge_color="#7f8c8d", width=1.0,
-                           node_size=2600, connectionstyle="arc3,rad=0.06")
-    highlight = [(treatment, o) for o in outcomes if g.has_edge(treatment, o)]
-    nx.draw_networkx_edges(g, pos, edgelist=highlight, ax=ax, arrows=True, arrowsize=16,
-                           edge_color=STYLE["treatment"], width=2.4, node_size=2600)
-    for n, (x, y) in pos.items():
-        node = graph.node(n)
-        role = ("treatment" if n == treatment else "outcome" if n in outcomes else "absorbed" if n in absorbed
-                else "latent" if node.latent else "adjusted" if n in adjustment else "other")
-        text_color = "white" if role in ("treatment", "outcome") else "#1c2833"
-        ax.text(x, y, node.label.replace(" ", "\n", 1) if len(node.label) > 14 else node.label, ha="center",
-                va="center", fontsize=9, color=text_color, zorder=3,
-                bbox={"boxstyle": "round,pad=0.45", "fc": STYLE[role], "ec": "#566573",
-                      "ls": "--" if node.latent else "-", "lw": 1.2})
-    handles = [Line2D([], [], marker="s", ls="", ms=11, mfc=STYLE[k], mec="#566573", label=lbl)
-               for k, lbl in [("treatment", "treatment"), ("outcome", "outcome"), ("adjusted", "adjusted for"),
-                              ("absorbed", "latent, assumed absorbed by country effects"),
-                              ("latent", "latent (dashed)"), ("other", "not adjusted")]]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False, fontsize=8.5)
-    ax.set_title(graph.title or graph.name, fontsize=11)
-    ax.axis("off")
-    ax.margins(0.08)
-    return fig
 
 
 def forest_figure(summary: Mapping[str, Any]) -> Figure:
@@ -152,11 +111,25 @@ def ppc_figure(ppc: Mapping[str, Mapping[str, list]]) -> Figure:
 
 def trace_rank_figure(idata: Any, var_names: Sequence[str]) -> Figure:
     """Rank plots per chain for the key hyperparameters (flat histograms = well mixed)."""
-    import arviz as az
-
     names = [v for v in var_names if v in idata.posterior]
     fig = Figure(figsize=(3.2 * len(names), 2.6))
     axes = fig.subplots(1, len(names), squeeze=False)
     az.plot_rank(idata, var_names=names, ax=axes[0])
     fig.tight_layout()
     return fig
+
+
+def draw_dag(graph: CausalGraph, study: Study | None = None) -> Figure:
+    """The DAG figure. With the study's own DAG its adjustment set is shown; with another DAG that has the
+    study's treatment and outcomes, that DAG's efficient adjustment set; otherwise the DAG file's roles."""
+    if study is not None and all(n in graph.node_ids for n in (study.treatment, *study.outcomes)):
+        absorbed = tuple(a for a in study.assume_absorbed if a in graph.node_ids)
+        if graph.source == str(study.dag) or graph.name == study.dag:
+            adjustment = study.adjustment
+        else:
+            g, latent, o = graph.to_networkx(), set(graph.latent), study.outcomes[0]
+            optimal = optimal_adjustment_set(g, study.treatment, o, latent, frozenset(absorbed))
+            minimal = minimal_adjustment_sets(g, study.treatment, o, latent, frozenset(absorbed))
+            adjustment = optimal if optimal is not None else (minimal[0] if minimal else ())
+        return dag_figure(graph, study.treatment, study.outcomes, adjustment, absorbed)
+    return dag_figure(graph, graph.treatment, graph.outcomes)

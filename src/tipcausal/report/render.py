@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from tipcausal.models.spec import PRIOR_ROLES
-from tipcausal.provenance import write_text_atomic
+from tipcausal.core.io import write_text_atomic
 from tipcausal.report import figures
+from tipcausal.study.results import StudyResult
 
-if TYPE_CHECKING:
-    from tipcausal.study import StudyResult
 
 CITATIONS = {
-    "simulated": ["Panel simulated by tipcausal.simulate.simulate_panel from the default DAG's structural model; "
+    "simulated": ["Panel simulated by tipcausal.simulation.structural.simulate_panel from the default DAG's structural model; "
                   "marginals calibrated to the 3P Anti-Trafficking Policy Index (Cho, Dreher & Neumayer 2014) and "
                   "V-Dem v10 (Coppedge et al. 2020)."],
     "real": ["Cho, S.-Y., Dreher, A. & Neumayer, E. (2014). Determinants of Anti-Trafficking Policies: Evidence from "
@@ -38,11 +36,11 @@ def _top_bottom(by_country: dict[str, Any], key: str = "expected_score", k: int 
     return {"lowest": items[:k], "highest": list(reversed(items[-k:]))}
 
 
-def build_context(result: StudyResult) -> dict[str, Any]:
-    """Everything the template shows, as plain data plus figure data URIs."""
-    study, summary = result.study, result.summary
+def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any]:
+    """Everything the template shows: the typed results, their summary and figure data URIs."""
+    study = result.study
     first = next(iter(result.outcomes.values()))
-    truth_by_country = {o: r.truth["by_country"] for o, r in result.outcomes.items() if r.truth}
+    truth_by_country = {o: r.truth.by_country for o, r in result.outcomes.items() if r.truth}
     return {
         "study": study,
         "summary": summary,
@@ -68,24 +66,11 @@ def build_context(result: StudyResult) -> dict[str, Any]:
     }
 
 
-def render_report(result: StudyResult) -> str:
+def render_report(result: StudyResult, summary: dict[str, Any]) -> str:
     """The report as an HTML string."""
-    return _environment().get_template("report.html.j2").render(**build_context(result))
+    return _environment().get_template("report.html.j2").render(**build_context(result, summary))
 
 
-def write_report(result: StudyResult, path: str | Path) -> Path:
+def write_report(result: StudyResult, summary: dict[str, Any], path: str | Path) -> Path:
     """Render and write the report atomically."""
-    return write_text_atomic(path, render_report(result))
-
-
-def summary_table_html(summary: dict[str, Any]) -> str:
-    """A compact HTML table of a study summary (used for rich display in Jupyter)."""
-    rows = []
-    for o, e in summary.get("outcomes", {}).items():
-        es, ge4, d = e["effects"]["expected_score"], e["effects"]["p_score_ge_4"], e["diagnostics"]
-        rows.append(f"<tr><td>{html.escape(o)}</td><td>{es['mean']:+.3f} [{es['hdi_low']:+.3f}, {es['hdi_high']:+.3f}]"
-                    f"</td><td>{ge4['mean']:+.3f}</td><td>{es['p_positive']:.2f}</td>"
-                    f"<td><b>{d['verdict'].upper()}</b></td></tr>")
-    return ("<table><thead><tr><th>outcome</th><th>effect on expected score (94% HDI)</th>"
-            "<th>on P(score&ge;4)</th><th>P(&gt;0)</th><th>diagnostics</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+    return write_text_atomic(path, render_report(result, summary))

@@ -13,16 +13,23 @@ fitting prior that disagrees with the simulating one.
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 from scipy import stats
 
 from tipcausal.data.panel import Panel, PanelSchema
+from tipcausal.fit import fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
+from tipcausal.models.build import build_model
 from tipcausal.models.likelihoods import category_probs, expected_score
 from tipcausal.models.predictor import PARAMETER_NAMES, from_idata, linear_predictor
 from tipcausal.models.spec import ModelSpec, Prior
@@ -62,28 +69,14 @@ def sbc_spec() -> ModelSpec:
     return ModelSpec(outcome="y", treatment="x", covariates=(), year_effects="none", region_intercepts=False)
 
 
-def _build(spec: ModelSpec, panel: Panel, variant: str):
-    from tipcausal.models.pymc_builder import build_model
-
-    data = bind_data(panel, spec)
-    if variant != "centred":
-        return build_model(spec, data), data
-    import pymc as pm
-
-    with pm.Model(coords=data.coords) as model:  # the same model with centred country intercepts
-        arrays = {k: pm.Data(k, v, dims=("obs", "covariate") if k.startswith("z_") else "obs")
-                  for k, v in data.arrays().items()}
-        cut = pm.Normal("cutpoints", 0.0, 3.0, transform=pm.distributions.transforms.ordered, dims="cutpoint",
-                        initval=np.linspace(-2, 2, 4))
-        country_sd = pm.HalfNormal("country_sd", 1.5)
-        intercept = pm.Normal("intercept", 0.0, country_sd, dims="country")
-        slope_mean = pm.Normal("slope_mean", 0.0, 1.0)
-        slope_sd = pm.HalfNormal("slope_sd", 0.5)
-        slope = pm.Normal("slope", slope_mean, slope_sd, dims="country")
-        between = pm.Normal("between_effect", 0.0, 1.0)
-        eta = linear_predictor({"intercept": intercept, "slope": slope, "between_effect": between}, arrays)
-        pm.OrderedLogistic("score", eta=eta, cutpoints=cut, observed=data.categories, dims="obs", compute_p=False)
-    return model, data
+def fit_spec(variant: str) -> ModelSpec:
+    """The spec a variant fits: the model as shipped, centred country effects, or a narrow slope-SD prior."""
+    spec = sbc_spec()
+    if variant == "centred":
+        return replace(spec, parameterisation="centred")
+    if variant == "narrow_slope_prior":
+        return spec.with_priors(NARROW_SLOPE_PRIOR)
+    return spec
 
 
 def _truth_quantities(prior: Any, data: Any, rng: np.random.Generator) -> tuple[dict[str, float], np.ndarray]:
@@ -127,29 +120,22 @@ def _posterior_quantities(idata: Any, y: np.ndarray, thin: int) -> dict[str, np.
 
 def one_simulation(i: int, seed: int, design: SBCDesign, panel: Panel) -> dict[str, Any]:
     """Ranks of the true quantities for simulation ``i`` (plus its divergences)."""
-    import pymc as pm
-
-    from tipcausal.sampling import sample
-
-    import logging
-
-    spec = sbc_spec()
-    model, data = _build(spec, panel, "correct")
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    with model:
+    spec = sbc_spec()
+    data = bind_data(panel, spec)
+    with build_model(spec, data):
         prior = pm.sample_prior_predictive(draws=1, random_seed=seed * 100_003 + i)
     truth, y = _truth_quantities(prior, data, np.random.default_rng(seed * 100_003 + i))
     fit_y = np.clip(y + 1, 0, 4) if design.variant == "off_by_one" else y
     frame = panel.frame.copy()
     frame["y"] = fit_y + 1  # back to the 1-5 score scale; bind_data recodes again
     fit_panel = replace(panel, frame=frame, hash="")
-    fit_spec = spec.with_priors(NARROW_SLOPE_PRIOR) if design.variant == "narrow_slope_prior" else spec
-    fit_model, _ = _build(fit_spec, fit_panel, design.variant)
-    run = sample(fit_model, backend="numpyro", draws=design.draws, tune=design.tune, chains=design.chains,
-                 target_accept=0.9, seed=seed + i, progress=False)
-    post = _posterior_quantities(run.idata, y, design.thin)
+    settings = SamplerSettings(backend="numpyro", draws=design.draws, tune=design.tune, chains=design.chains,
+                               target_accept=0.9, seed=seed + i)
+    fit = fit_specification(fit_panel, fit_spec(design.variant), settings)
+    post = _posterior_quantities(fit.idata, y, design.thin)
     ranks = {q: int((post[q] < truth[q]).sum()) for q in QUANTITIES}
-    divergences = int(run.idata.sample_stats["diverging"].values.sum())
+    divergences = int(fit.idata.sample_stats["diverging"].values.sum())
     return {"sim": i, "ranks": ranks, "truth": truth, "divergences": divergences, "n_ranks": len(post["slope_mean"])}
 
 
@@ -166,9 +152,6 @@ def run_sbc(n_sims: int, seed: int, design: SBCDesign = SBCDesign(),
     Simulations run in a child process that is replaced every ``sims_per_process`` fits: every fit JIT-
     compiles a new XLA program, and one process runs out of memory mappings after about a hundred.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     panel = design_panel(design)
     sims: list[dict[str, Any]] = []
     context = multiprocessing.get_context("spawn")
@@ -196,7 +179,8 @@ def run_sbc(n_sims: int, seed: int, design: SBCDesign = SBCDesign(),
 
 
 VARIANTS = {"correct": "the model as shipped (non-centred country effects)",
-            "centred": "centred country intercepts and slopes (a funnel when the SDs are small)",
+            "centred": "centred country intercepts and slopes (parameterisation = 'centred': a funnel when the SDs are "
+                       "small)",
             "off_by_one": "scores coded one category too high when fitting (simulated y, fitted min(y + 1, 5))",
             "narrow_slope_prior": "fitted with slope_sd ~ HalfNormal(0.1) while simulated from HalfNormal(0.5) "
                                   "(a prior that disagrees with the simulator)"}

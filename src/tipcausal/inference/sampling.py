@@ -1,8 +1,9 @@
 """One closed, keyword-only sampler interface over PyMC's NUTS backends.
 
-``sample(model, backend=..., draws=..., tune=..., chains=..., target_accept=..., seed=...)``
-returns a ``SamplerRun``: the InferenceData (same groups, variables and dims for every backend)
-and timings split into compile and sampling time.
+``SamplerSettings`` (backend, draws, tune, chains, target acceptance, seed) are validated when they are made,
+so a study with ``chains = 0`` is refused when it is loaded. ``sample(model, settings)`` returns a
+``SamplerRun``: the InferenceData (same groups, variables and dims for every backend) and timings split
+into compile and sampling time. ``tipcausal.fit`` is its only caller.
 
 Backends (``SAMPLERS``): ``numpyro`` (default: JAX, float64, one XLA host device per chain so
 chains run in parallel), ``pymc`` (PyMC's own NUTS, multiprocess chains) and ``nutpie`` (numba;
@@ -20,17 +21,47 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 from pathlib import Path
 
 import arviz as az
 import pymc as pm
 
-from tipcausal.errors import InputError
-from tipcausal.registry import lookup
+from tipcausal.core.errors import InputError
+from tipcausal.core.registry import lookup
 
 DEFAULT_BACKEND = "numpyro"
 _XLA_FLAG = "--xla_force_host_platform_device_count"
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How to sample: backend, draws and tuning steps per chain, chains, target acceptance and seed.
+
+    Validated on construction (an InputError names the setting), so bad settings never reach a sampler.
+    """
+
+    backend: str = DEFAULT_BACKEND
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.9
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        lookup(SAMPLERS, self.backend, "sampler")
+        for name, low in (("draws", 1), ("tune", 0), ("chains", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise InputError(f"sampler setting {name} must be an integer >= {low}, got {value!r}")
+        ta = self.target_accept
+        if isinstance(ta, bool) or not isinstance(ta, (int, float)) or not 0.5 <= ta < 1.0:
+            raise InputError(f"sampler setting target_accept must be in [0.5, 1), got {ta!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (recorded in provenance and hashed into fit keys)."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -74,7 +105,7 @@ def configure_jax(chains: int) -> list[str]:
     if n_dev < chains:
         msg = (f"JAX has {n_dev} CPU device(s) but {chains} chains were asked for: chains will run one after "
                f"another. JAX was imported before tipcausal could set XLA_FLAGS; set "
-               f"XLA_FLAGS={_XLA_FLAG}={chains} before starting Python (or import tipcausal.sampling first).")
+               f"XLA_FLAGS={_XLA_FLAG}={chains} before starting Python (or import tipcausal.inference.sampling first).")
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         notes.append(msg)
     return notes
@@ -170,16 +201,8 @@ SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
 }
 
 
-def sample(model: pm.Model, *, backend: str = DEFAULT_BACKEND, draws: int = 1000, tune: int = 1000,
-           chains: int = 4, target_accept: float = 0.9, seed: int, progress: bool = True) -> SamplerRun:
-    """Sample ``model`` with NUTS through ``backend``; every backend returns the same InferenceData layout."""
-    fn = lookup(SAMPLERS, backend, "sampler")
-    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
-        if not isinstance(value, int) or value < low:
-            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
-    if not 0.5 <= target_accept < 1.0:
-        raise InputError(f"target_accept must be in [0.5, 1), got {target_accept!r}")
-    if not isinstance(seed, int):
-        raise InputError(f"seed must be an integer, got {seed!r}")
-    return fn(model, draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
-              progress=progress)
+def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True) -> SamplerRun:
+    """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout."""
+    fn = SAMPLERS[settings.backend]
+    return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+              target_accept=float(settings.target_accept), seed=settings.seed, progress=progress)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from tipcausal.models.likelihoods import SCORE_MIN, category_probs, collapse_of, link_of
+from tipcausal.models.families import family_of
+from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
@@ -16,7 +17,8 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     total = post.sizes["chain"] * post.sizes["draw"]
     pick = rng.choice(total, size=min(n_draws, total), replace=False)
     params, cut, data = from_idata(idata, draws=pick)
-    probs = category_probs(linear_predictor(params, data), cut, link_of(idata))  # (draws, n, K)
+    fam, threshold = family_of(idata)
+    probs = category_probs(linear_predictor(params, data), cut, fam.link)  # (draws, n, K)
     cum = probs.cumsum(axis=-1)
     u = rng.random(probs.shape[:-1])[..., None]
     replicated = (u > cum[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category per row
@@ -25,8 +27,7 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     observed = np.asarray(idata.observed_data["score"].values)
     obs_shares = np.bincount(observed, minlength=n_cat) / len(observed)
     low, high = np.quantile(shares, [0.03, 0.97], axis=0)
-    threshold = collapse_of(idata)
-    labels = [f"<{threshold}", f">={threshold}"] if threshold else list(range(SCORE_MIN, SCORE_MIN + n_cat))
+    labels = fam.ppc_labels(threshold)
     return {"score": labels, "observed": obs_shares.tolist(),
             "replicated_mean": shares.mean(axis=0).tolist(), "replicated_low": low.tolist(),
             "replicated_high": high.tolist()}

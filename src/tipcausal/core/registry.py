@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
-from tipcausal.errors import InputError
+from tipcausal.core.errors import InputError
 
 T = TypeVar("T")
 

@@ -27,9 +27,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from tipcausal.dag.adjustment import is_valid_backdoor_set, minimal_adjustment_sets, optimal_adjustment_set
-from tipcausal.dag.spec import CausalGraph
-from tipcausal.errors import IdentificationError
+from tipcausal.causal.adjustment import is_valid_backdoor_set, minimal_adjustment_sets, optimal_adjustment_set
+from tipcausal.causal.graph import CausalGraph
+from tipcausal.core.errors import IdentificationError
 
 Status = Literal["identified", "conditional", "overridden", "not_identified"]
 

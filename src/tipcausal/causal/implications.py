@@ -11,6 +11,7 @@ are Holm-adjusted across implications.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from tipcausal.dag.spec import CausalGraph
-from tipcausal.errors import InputError
+from tipcausal.causal.graph import CausalGraph
+from tipcausal.core.errors import InputError
 
 MIN_ROWS = 30
 
@@ -147,8 +148,6 @@ def dowhy_graph_refutation(frame: pd.DataFrame, graph: CausalGraph,
                            implications: list[Implication]) -> dict[str, float | None]:
     """DoWhy's own graph refutation of the same implications (i.i.d. partial-correlation / CMI tests):
     implication text -> DoWhy's p-value (None where DoWhy has no test for the variable types)."""
-    import logging
-
     from dowhy.causal_refuters.graph_refuter import GraphRefuter
 
     nodes = sorted({n for i in implications for n in (i.x, i.y, *i.given)})

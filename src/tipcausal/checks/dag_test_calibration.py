@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tipcausal.dag.implications import check_implications, implied_independences
-from tipcausal.dag.spec import CausalGraph, parse_dag
+from tipcausal.causal.implications import check_implications, implied_independences
+from tipcausal.causal.graph import CausalGraph, parse_dag
 
 CALIBRATION_DAG = {
     "name": "calibration",

@@ -8,6 +8,7 @@ for every sampler backend and for saved fits; it is not stored (it is large).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import arviz as az
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from tipcausal.models.likelihoods import category_probs, link_of
+from tipcausal.models.families import family_of
+from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 K_WARN = 0.7
@@ -31,7 +33,7 @@ def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
     total = n_chain * n_draw
     out = np.empty((total, y.size))
     rows = np.arange(y.size)
-    link = link_of(idata)
+    link = family_of(idata)[0].link
     for start in range(0, total, CHUNK):
         sl = slice(start, min(start + CHUNK, total))
         eta = linear_predictor({k: v[sl] for k, v in params_all.items()}, data)
@@ -70,3 +72,28 @@ def elpd_difference(pointwise: np.ndarray, reference: np.ndarray) -> tuple[float
     """elpd of a model minus a reference's on the same observations, and the SE of that difference."""
     diff = np.asarray(pointwise) - np.asarray(reference)
     return float(diff.sum()), float(np.sqrt(diff.size * diff.var(ddof=1)))
+
+
+@dataclass(frozen=True)
+class ElpdComparison:
+    """elpd of a specification minus the primary model's (``diff``, ``se``), or why it is not compared."""
+
+    diff: float | None = None
+    se: float | None = None
+    note: str = ""
+
+
+def compare_elpd(rows: pd.DataFrame, pointwise: np.ndarray, reference_rows: pd.DataFrame,
+                 reference_pointwise: np.ndarray) -> ElpdComparison:
+    """Difference elpd against a reference model on the country-years both use; not comparable when this model
+    has country-years the reference lacks."""
+    keys = ["country", "year"]
+    mine = rows[keys].reset_index(drop=True)
+    ref = reference_rows[keys].reset_index(drop=True).reset_index().merge(mine.reset_index(), on=keys,
+                                                                          suffixes=("_ref", ""))
+    if len(ref) < len(mine):
+        return ElpdComparison(note=f"not comparable: other country-years ({len(mine)} rows)")
+    diff, se = elpd_difference(np.asarray(pointwise)[ref["index"].to_numpy()],
+                               np.asarray(reference_pointwise)[ref["index_ref"].to_numpy()])
+    note = f"on the {len(mine)} country-years both models use" if len(mine) < len(reference_rows) else ""
+    return ElpdComparison(diff=diff, se=se, note=note)

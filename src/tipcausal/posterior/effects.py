@@ -17,12 +17,11 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from tipcausal.models.likelihoods import LINK_CDF, collapse_of, expected_score, link_of, prob_score_at_least
+from tipcausal.models.families import family_of
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 HDI_PROB = 0.94
 RECOVERY_PROB = 0.90
-EFFECT_NAMES = ("expected_score", "p_score_ge_4")
 CHUNK = 200
 
 
@@ -54,16 +53,8 @@ def summarise(draws: np.ndarray) -> EffectSummary:
 
 def effect_names(idata: az.InferenceData) -> tuple[str, ...]:
     """The effects a fit supports: expected score and P(score >= 4) (ordinal), or P(score >= T) (binary)."""
-    threshold = collapse_of(idata)
-    return EFFECT_NAMES if threshold == 0 else (f"p_score_ge_{threshold}",)
-
-
-def _outcome_effects(eta0, eta1, cut, link: str, threshold: int) -> dict[str, np.ndarray]:
-    if threshold:  # binary: P(score >= T) = 1 - F(c - eta) with the single cutpoint c
-        cdf = LINK_CDF[link]
-        return {f"p_score_ge_{threshold}": cdf(cut[..., :1] - eta0) - cdf(cut[..., :1] - eta1)}
-    return {"expected_score": expected_score(eta1, cut, link=link) - expected_score(eta0, cut, link=link),
-            "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=link) - prob_score_at_least(eta0, cut, 4, link=link)}
+    fam, threshold = family_of(idata)
+    return fam.effect_names(threshold)
 
 
 def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
@@ -75,7 +66,7 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     params_all, cut_all, data = from_idata(idata)
-    link = link_of(idata)
+    fam, threshold = family_of(idata)
     countries = post.coords["country"].values
     n_country = len(countries)
     cidx = data["country_idx"]
@@ -83,8 +74,7 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     membership[np.arange(len(cidx)), cidx] = 1.0
     membership /= membership.sum(axis=0, keepdims=True)  # column c averages country c's rows
     total = n_chain * n_draw
-    names = effect_names(idata)
-    threshold = collapse_of(idata)
+    names = fam.effect_names(threshold)
     avg = {k: np.empty(total) for k in names}
     by_country = {k: np.empty((total, n_country)) for k in names}
     for start in range(0, total, CHUNK):
@@ -93,7 +83,7 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
         cut = cut_all[sl]
         eta0 = linear_predictor(params, data)
         eta1 = linear_predictor(params, data, shift=shift_sd)
-        diffs = _outcome_effects(eta0, eta1, cut, link, threshold)
+        diffs = fam.effects(eta0, eta1, cut, threshold)
         for k, d in diffs.items():
             avg[k][sl] = d.mean(axis=-1)
             by_country[k][sl] = d @ membership

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.discrete.conditional_models import ConditionalLogit
+from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 Z95 = 1.959963984540054
 
@@ -27,7 +29,6 @@ Z95 = 1.959963984540054
 @dataclass(frozen=True)
 class Baseline:
     """One classical estimate of the effect of +1 SD consultation."""
-
     name: str
     label: str
     specification: str
@@ -94,8 +95,6 @@ def logit_clustered(df: pd.DataFrame, outcome: str, treatment: str, covariates: 
 def logit_country_fe(df: pd.DataFrame, outcome: str, treatment: str, covariates: tuple[str, ...],
                      threshold: int) -> Baseline:
     """Conditional logit with country fixed effects (within-country), year dummies."""
-    from statsmodels.discrete.conditional_models import ConditionalLogit
-
     y = (df[outcome] >= threshold).astype(float)
     varies = y.groupby(df["country"]).transform("nunique") > 1
     used = df[varies].reset_index(drop=True)
@@ -116,8 +115,6 @@ def logit_country_fe(df: pd.DataFrame, outcome: str, treatment: str, covariates:
 def ordered_probit(df: pd.DataFrame, outcome: str, treatment: str, covariates: tuple[str, ...],
                    threshold: int) -> Baseline:
     """Ordered probit of the 1-5 score, country-clustered SEs."""
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
     X = _regressors(df, treatment, covariates, region=True, year=True)
     groups = pd.factorize(df["country"])[0]
     model = OrderedModel(df[outcome].astype(int).to_numpy(), X.to_numpy(), distr="probit")

@@ -22,6 +22,7 @@ Library DAGs ship in ``tipcausal/library/dags`` and are loaded by name.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,9 +31,10 @@ from typing import Any
 import networkx as nx
 import yaml
 
-from tipcausal.errors import DagError
-from tipcausal.provenance import hash_json
-from tipcausal.registry import library_files, resolve_file
+from tipcausal.causal.drawing import dag_figure
+from tipcausal.core.errors import DagError
+from tipcausal.core.provenance import hash_json
+from tipcausal.core.registry import library_files, resolve_file
 
 NODE_TYPES = ("continuous", "ordinal", "binary", "categorical")
 NODE_KEYS = {"label", "column", "latent", "type", "lag", "note"}
@@ -109,10 +111,6 @@ class CausalGraph:
 
     def _repr_png_(self) -> bytes:
         """Inline drawing in Jupyter (roles from the DAG file's treatment/outcomes)."""
-        import io
-
-        from tipcausal.report.figures import dag_figure
-
         buf = io.BytesIO()
         dag_figure(self, self.treatment, self.outcomes).savefig(buf, format="png", dpi=90, bbox_inches="tight")
         return buf.getvalue()

@@ -12,7 +12,7 @@ structural equations that follow the default DAG (``library/dags/default.yaml``)
 Every outcome is an ordered-logit draw, scored 1..5. The causal effect of consultation varies by
 country and by P. The returned ``SimulatedPanel`` carries the true parameters and the true
 average and per-country effects of raising consultation by one (sample) standard deviation,
-computed with the same ``do``-style shift that ``tipcausal.effects`` applies to a fit, so a
+computed with the same ``do``-style shift that ``tipcausal.posterior.effects`` applies to a fit, so a
 study can check recovery. Marginals are calibrated to the real panel (see ``SimulationConfig``).
 
 Use it to check a design: change the effect sizes, shorten the panel, or set
@@ -34,7 +34,7 @@ from scipy.special import expit
 
 from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.models.likelihoods import expected_score, prob_score_at_least
-from tipcausal.provenance import write_json_atomic, write_text_atomic
+from tipcausal.core.io import write_json_atomic, write_text_atomic
 
 OUTCOMES = ("prosecution", "protection", "prevention")
 TREATMENT_COLUMN = "v2cscnsult"
@@ -294,7 +294,7 @@ def simulate_panel(seed: int, config: SimulationConfig | None = None) -> Simulat
     truth["structural_parents"] = {k: list(v) for k, v in STRUCTURAL_PARENTS.items()}
 
     panel = Panel(frame=frame, schema=simulation_schema(), kind="simulated",
-                  source=f"tipcausal.simulate.simulate_panel(seed={seed})")
+                  source=f"tipcausal.simulation.structural.simulate_panel(seed={seed})")
     sim = SimulatedPanel(panel=panel, seed=int(seed), config=cfg, truth=truth, latent=latent)
     effects = sim.true_effects()
     truth["effects"] = {p: {k: v for k, v in e.items() if k != "by_country"} for p, e in effects.items()}

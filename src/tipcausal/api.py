@@ -1,0 +1,59 @@
+"""The Python API notebooks and the CLI use: load a study, check it, run it, and write its outputs.
+
+``run(study)`` runs every stage (``study.runner.run_study``), then writes summary.json and report.html into
+the study's output folder and returns a ``CompletedRun`` (the typed results, the summary and the paths),
+which displays as a table in Jupyter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tipcausal.core import io
+from tipcausal.report.render import write_report
+from tipcausal.study.config import Study, load_study
+from tipcausal.study.results import StudyResult
+from tipcausal.study.runner import Prepared, prepare, run_study
+from tipcausal.study.summary import build_summary, summary_table_html
+
+__all__ = ["CompletedRun", "Prepared", "Study", "load_study", "prepare", "run"]
+
+
+@dataclass(frozen=True)
+class CompletedRun:
+    """A study that ran: its typed results, its summary.json content and where the outputs are."""
+
+    result: StudyResult
+    summary: dict[str, Any] = field(repr=False)
+    summary_path: Path
+    report_path: Path
+
+    @property
+    def out_dir(self) -> Path:
+        """The output folder."""
+        return self.result.out_dir
+
+    @property
+    def passed(self) -> bool:
+        """True when every primary fit passed the diagnostics gate."""
+        return self.result.passed
+
+    def _repr_html_(self) -> str:
+        return summary_table_html(self.summary)
+
+
+def run(study: Study | str | Path | None = None, *, progress: Callable[[str], None] | None = None,
+        show_sampler_progress: bool = True) -> CompletedRun:
+    """Run ``study`` (a ``Study``, a study file or a library name; default the embedded default study) and write
+    summary.json and report.html beside its fits."""
+    study = study if isinstance(study, Study) else load_study(study)
+    result = run_study(study, progress=progress, show_sampler_progress=show_sampler_progress)
+    summary = build_summary(result)
+    summary_path = io.write_json_atomic(result.out_dir / "summary.json", summary)
+    report_path = write_report(result, summary, result.out_dir / "report.html")
+    if progress:
+        progress(f"wrote {report_path}, {summary_path} and the fits in {result.out_dir / 'fits'}")
+    return CompletedRun(result=result, summary=summary, summary_path=summary_path, report_path=report_path)

@@ -1,0 +1,2 @@
+"""Causal graphs: declarative DAG files, adjustment sets, identification (DoWhy + guard-rails), implied
+independences and drawing."""

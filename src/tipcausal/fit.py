@@ -1,0 +1,164 @@
+"""The one fitting path: ``fit_specification(panel, spec, settings) -> SpecFit`` and
+``fit_joint(panel, specs, settings) -> JointFit``.
+
+These are the only functions that bind data, build a model, sample and assess; the study runner, ``[[compare]]``
+specifications, the joint model, SBC, the benchmarks, the notebooks and the tests all call them. A fit is a
+pure function of (panel, spec, settings): its ``key`` hashes the panel hash, the spec hash, the sampler
+settings (seed included) and the package version, and is stamped into the InferenceData with the likelihood
+family, so effects, PPC and LOO of the fit (or of a saved copy) can never use another family. The returned
+objects are frozen; persistence is the study store's job, not the fit's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import arviz as az
+
+from tipcausal import __version__
+from tipcausal.core.provenance import hash_json
+from tipcausal.data.panel import Panel
+from tipcausal.inference.diagnostics import GateResult, check_fit
+from tipcausal.inference.sampling import SamplerRun, SamplerSettings, sample
+from tipcausal.models.binding import ModelData, bind_data
+from tipcausal.models.build import build_model
+from tipcausal.models.families import stamp_family
+from tipcausal.models.joint import bind_joint, build_joint_model, correlation_summary, outcome_view
+from tipcausal.models.spec import ModelSpec
+from tipcausal.posterior.effects import effect_draws, effect_names, summarise_effects
+from tipcausal.posterior.loo import loo_summary
+from tipcausal.posterior.ppc import predictive_shares
+
+#: Minimum bulk ESS of the effect draws (the average effects the report states) for the gate to pass.
+EFFECT_ESS_MIN = 400
+KEY_ATTR = "tipcausal_fit_key"
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds a fit took: wall clock, compilation and sampling."""
+
+    wall_s: float
+    compile_s: float
+    sampling_s: float
+
+    def to_dict(self) -> dict[str, float]:
+        """Plain-data form."""
+        return {"wall_s": self.wall_s, "compile_s": self.compile_s, "sampling_s": self.sampling_s}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What is reported of one outcome's fit: the gate, effects, PSIS-LOO and the predictive check."""
+
+    gate: GateResult
+    effects: dict[str, Any]
+    loo: dict[str, Any]
+    ppc: dict[str, list]
+    pointwise_elpd: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SpecFit:
+    """One specification fitted to one panel: the stamped InferenceData, its bound data and its assessment."""
+
+    spec: ModelSpec
+    data: ModelData
+    idata: az.InferenceData = field(repr=False)
+    assessment: Assessment
+    settings: SamplerSettings
+    timings: Timings
+    key: str
+    panel_hash: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def gate(self) -> GateResult:
+        """The diagnostics gate's verdict."""
+        return self.assessment.gate
+
+    @property
+    def passed(self) -> bool:
+        """True when the fit passed the gate."""
+        return self.assessment.gate.passed
+
+
+@dataclass(frozen=True)
+class JointFit:
+    """Several outcomes fitted in one model: the whole fit, its gate, and one ``SpecFit`` view per outcome."""
+
+    specs: tuple[ModelSpec, ...]
+    idata: az.InferenceData = field(repr=False)
+    gate: GateResult
+    outcomes: Mapping[str, SpecFit]
+    correlations: tuple[dict[str, Any], ...]
+    settings: SamplerSettings
+    timings: Timings
+    key: str
+    panel_hash: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when the whole fit passed the gate."""
+        return self.gate.passed
+
+
+def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSettings) -> str:
+    """The content key of a fit: panel hash, spec hash(es), sampler settings (seed included), package version."""
+    return hash_json({"panel": panel_hash, "specs": list(spec_hashes), "sampler": settings.to_dict(),
+                      "tipcausal": __version__})
+
+
+def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
+           gate_idata: az.InferenceData | None = None) -> Assessment:
+    """Gate, effects, LOO and PPC of a single-outcome fit (``gate_idata``: the whole fit it is a view of)."""
+    draws = effect_draws(idata)
+    gate = check_fit(gate_idata if gate_idata is not None else idata, extra=draws[list(effect_names(idata))],
+                     extra_ess_min=EFFECT_ESS_MIN)
+    loo = loo_summary(idata, data.rows)
+    pointwise = loo.pop("pointwise")
+    return Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=loo,
+                      ppc=predictive_shares(idata, seed=seed), pointwise_elpd=pointwise)
+
+
+def _stamp(run: SamplerRun, spec: ModelSpec, key: str) -> None:
+    stamp_family(run.idata, spec.family, spec.collapse_threshold)
+    run.idata.posterior.attrs[KEY_ATTR] = key
+
+
+def _timings(run: SamplerRun) -> Timings:
+    return Timings(wall_s=run.wall_s, compile_s=run.compile_s, sampling_s=run.sampling_s)
+
+
+def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
+                      progress: bool = False) -> SpecFit:
+    """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess."""
+    data = bind_data(panel, spec)
+    key = fit_key(panel.hash, (spec.hash,), settings)
+    run = sample(build_model(spec, data), settings, progress=progress)
+    _stamp(run, spec, key)
+    return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assess(run.idata, data, seed=settings.seed),
+                   settings=settings, timings=_timings(run), key=key, panel_hash=panel.hash, notes=run.notes)
+
+
+def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *, progress: bool = False) -> JointFit:
+    """Fit the joint model of ``specs``' outcomes (LKJ-correlated country effects) and assess each outcome."""
+    datas = bind_joint(panel, specs)
+    key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
+    run = sample(build_joint_model(specs, datas), settings, progress=progress)
+    _stamp(run, specs[0], key)
+    timings = _timings(run)
+    views = {}
+    for spec, data in zip(specs, datas):
+        view = outcome_view(run.idata, spec.outcome)
+        views[spec.outcome] = SpecFit(spec=spec, data=data, idata=view,
+                                      assessment=assess(view, data, seed=settings.seed, gate_idata=run.idata),
+                                      settings=settings, timings=timings, key=key, panel_hash=panel.hash,
+                                      notes=run.notes)
+    gate = next(iter(views.values())).gate
+    return JointFit(specs=tuple(specs), idata=run.idata, gate=gate, outcomes=views,
+                    correlations=tuple(correlation_summary(run.idata)), settings=settings, timings=timings, key=key,
+                    panel_hash=panel.hash, notes=run.notes)

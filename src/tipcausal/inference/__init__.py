@@ -1,0 +1,1 @@
+"""Inference: sampler settings and backends behind one interface, and the convergence gate."""

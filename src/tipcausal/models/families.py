@@ -1,0 +1,143 @@
+"""Likelihood families as registered objects carrying their behaviour.
+
+A ``Family`` knows its link, whether it collapses the scores to ``score >= T``, how many cutpoints it has,
+how scores become observed categories, its PyMC observation model, the effects it supports and how to
+compute them, the labels of its predictive check and whether its PSIS-LOO is comparable with an ordinal
+model's. Nothing outside this module branches on a likelihood or link name: code asks the family.
+
+A fit records its family in ``posterior.attrs`` (``stamp_family``); ``family_of(idata)`` reads it back, so
+effects, the predictive check and LOO of a saved fit use the family it was fitted with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from tipcausal.core.registry import lookup
+from tipcausal.models.likelihoods import (LINK_CDF, N_CATEGORIES, SCORE_MIN, expected_score, prob_score_at_least,
+                                          scores_to_categories)
+
+LIKELIHOOD_ATTR = "tipcausal_likelihood"
+LINK_ATTR = "tipcausal_link"
+COLLAPSE_ATTR = "tipcausal_collapse"
+
+
+def _probit_category_probs(eta: Any, cutpoints: Any) -> Any:
+    """P(category = k) under the cumulative probit, written with erfc (which JAX implements, unlike the erfcx
+    PyMC's OrderedProbit uses); the same formula as ``likelihoods.category_probs(link="probit")``."""
+    cdf = 0.5 * pt.erfc(-(cutpoints[None, :] - eta[:, None]) / np.sqrt(2.0))
+    n = eta.shape[0]
+    cum = pt.concatenate([pt.zeros((n, 1)), cdf, pt.ones((n, 1))], axis=1)
+    return pt.clip(cum[:, 1:] - cum[:, :-1], 1e-300, 1.0)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One likelihood: its link and whether scores are collapsed to ``score >= T`` (one cutpoint)."""
+
+    name: str
+    description: str
+    link: str
+    binary: bool
+
+    @property
+    def cdf(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The link's CDF (NumPy): logistic or standard normal."""
+        return LINK_CDF[self.link]
+
+    @property
+    def loo_comparable(self) -> bool:
+        """Whether its elpd is on the same observations' scale as an ordinal model's (not for 0/1 outcomes)."""
+        return not self.binary
+
+    def n_cutpoints(self) -> int:
+        """Cutpoints of the observation model: K - 1 for ordinal scores, 1 for a collapsed score."""
+        return 1 if self.binary else N_CATEGORIES - 1
+
+    def cutpoint_labels(self, threshold: int) -> list[str]:
+        """Names of the cutpoints (the ``cutpoint`` coordinate)."""
+        if self.binary:
+            return [f"<{threshold}|>={threshold}"]
+        return [f"{k}|{k + 1}" for k in range(SCORE_MIN, SCORE_MIN + N_CATEGORIES - 1)]
+
+    def initial_cutpoints(self, batch: tuple[int, ...] = ()) -> np.ndarray:
+        """Initial values of the ordered cutpoints (spread over -2..2; 0 for one cutpoint)."""
+        first = np.zeros(1) if self.binary else np.linspace(-2.0, 2.0, self.n_cutpoints())
+        return np.tile(first, batch + (1,)) if batch else first
+
+    def categories(self, scores: Any, threshold: int) -> np.ndarray:
+        """Observed categories from 1..K scores: 0..K-1, or 0/1 for ``score >= threshold``."""
+        categories = scores_to_categories(scores)
+        if self.binary:
+            return (categories >= threshold - SCORE_MIN).astype(np.int64)
+        return categories
+
+    def observe(self, name: str, eta: Any, cutpoints: Any, observed: np.ndarray) -> Any:
+        """The PyMC observation model of the categories given the linear predictor and cutpoints."""
+        if self.link == "probit":
+            return pm.Categorical(name, p=_probit_category_probs(eta, cutpoints), observed=observed, dims="obs")
+        return pm.OrderedLogistic(name, eta=eta, cutpoints=cutpoints, observed=observed, dims="obs",
+                                  compute_p=False)
+
+    def effect_names(self, threshold: int) -> tuple[str, ...]:
+        """Effects it supports: the expected score and P(score >= 4), or P(score >= T) for a collapsed score."""
+        return (f"p_score_ge_{threshold}",) if self.binary else ("expected_score", "p_score_ge_4")
+
+    def effects(self, eta0: np.ndarray, eta1: np.ndarray, cut: np.ndarray, threshold: int) -> dict[str, np.ndarray]:
+        """Per-row differences of each effect between predictors ``eta1`` and ``eta0`` (draws first)."""
+        if self.binary:  # P(score >= T) = 1 - F(c - eta) with the single cutpoint c
+            return {f"p_score_ge_{threshold}": self.cdf(cut[..., :1] - eta0) - self.cdf(cut[..., :1] - eta1)}
+        return {"expected_score": expected_score(eta1, cut, link=self.link) - expected_score(eta0, cut, link=self.link),
+                "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=self.link)
+                - prob_score_at_least(eta0, cut, 4, link=self.link)}
+
+    def ppc_labels(self, threshold: int) -> list[Any]:
+        """Labels of the predictive check's categories."""
+        if self.binary:
+            return [f"<{threshold}", f">={threshold}"]
+        return list(range(SCORE_MIN, SCORE_MIN + N_CATEGORIES))
+
+    def describe(self, threshold: int) -> str:
+        """Its name, with the collapse threshold of a collapsed score."""
+        return self.name + (f" (score >= {threshold})" if self.binary else "")
+
+
+FAMILIES: dict[str, Family] = {
+    "cumulative_logit": Family("cumulative_logit", "ordered logistic (cumulative logit) on scores 1-5 recoded to 0-4",
+                               link="logit", binary=False),
+    "cumulative_probit": Family("cumulative_probit", "ordered probit (cumulative probit) on scores 1-5 recoded "
+                                "to 0-4", link="probit", binary=False),
+    "binary_logit": Family("binary_logit", "logistic regression of score >= collapse_threshold (scores collapsed "
+                           "to 0/1)", link="logit", binary=True),
+}
+
+
+def family(name: str) -> Family:
+    """The family registered under ``name`` (an unknown name is an InputError listing the valid ones)."""
+    return lookup(FAMILIES, name, "likelihood")
+
+
+def stamp_family(idata: Any, fam: Family, threshold: int) -> None:
+    """Record a fit's family, link and collapse threshold (0 for ordinal) in its posterior attributes."""
+    attrs = idata.posterior.attrs
+    attrs[LIKELIHOOD_ATTR] = fam.name
+    attrs[LINK_ATTR] = fam.link
+    attrs[COLLAPSE_ATTR] = int(threshold) if fam.binary else 0
+
+
+def family_of(idata: Any) -> tuple[Family, int]:
+    """The family and collapse threshold a fit was made with (fits without a family attribute: from link and
+    threshold; fits recording nothing: the cumulative logit)."""
+    attrs = idata.posterior.attrs
+    threshold = int(attrs.get(COLLAPSE_ATTR, 0))
+    name = attrs.get(LIKELIHOOD_ATTR)
+    if name is None:
+        link = str(attrs.get(LINK_ATTR, "logit"))
+        name = "binary_logit" if threshold else f"cumulative_{link}"
+    return family(str(name)), threshold

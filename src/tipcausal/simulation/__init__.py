@@ -1,0 +1,1 @@
+"""Simulators with known truth: the structural model of the default DAG."""

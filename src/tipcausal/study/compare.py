@@ -1,0 +1,64 @@
+"""Side-by-side specifications: a study's ``[[compare]]`` entries, each a variant of the primary model (another
+likelihood, pooling, year effects, measurement error, imputation, or the joint 3-P model), fitted on the same
+panel through the one fitting path, saved with provenance, and compared with the primary model by PSIS-LOO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tipcausal.data.panel import Panel
+from tipcausal.fit import SpecFit, fit_joint, fit_specification
+from tipcausal.models.spec import ModelSpec
+from tipcausal.posterior.loo import ElpdComparison, compare_elpd
+from tipcausal.study.config import Alternative, alternative_specs
+from tipcausal.study.results import JointResult, Specification
+from tipcausal.study.store import FitContext, fit_provenance, save_fit
+
+Say = Callable[[str], None]
+
+
+def comparison_with(fit: SpecFit, reference: SpecFit | None) -> ElpdComparison:
+    """How a specification's elpd compares with the primary model's (or why it is not compared)."""
+    if reference is None:
+        return ElpdComparison(note="reference")
+    if not fit.spec.family.loo_comparable:
+        return ElpdComparison(note="not comparable: a binary outcome")
+    if fit.spec.measurement_error is not None:
+        return ElpdComparison(note="not comparable: conditional on latent consultation")
+    return compare_elpd(fit.data.rows, fit.assessment.pointwise_elpd, reference.data.rows,
+                        reference.assessment.pointwise_elpd)
+
+
+def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[str, ModelSpec], panel: Panel,
+                     study_settings: object, references: dict[str, SpecFit], out_dir: Path, context: FitContext,
+                     say: Say, progress: bool = False) -> tuple[dict[str, list[Specification]], JointResult | None]:
+    """Fit and save every alternative; returns its specifications per outcome and the joint model, if any."""
+    rows: dict[str, list[Specification]] = {o: [] for o in primary_specs}
+    joint = None
+    for i, alt in enumerate(alternatives, 1):
+        specs = alternative_specs(alt, primary_specs)
+        settings = alt.settings(study_settings)
+        say(f"[compare {i}/{len(alternatives)}] {alt.name}: {next(iter(specs.values())).describe()}"
+            + (" (joint)" if alt.joint else ""))
+        folder = out_dir / "fits" / "compare" / alt.slug
+        if alt.joint:
+            jf = fit_joint(panel, list(specs.values()), settings, progress=progress)
+            path = folder / "joint.nc"
+            save_fit(jf.idata, fit_provenance(jf, "joint: " + ", ".join(specs), context), path)
+            for outcome, spec in specs.items():
+                view = jf.outcomes[spec.outcome]
+                rows[outcome].append(Specification(alt.name, view, path,
+                                                   comparison_with(view, references.get(outcome)), joint=True))
+            joint = JointResult(name=alt.name, fit=jf, fit_path=path)
+            continue
+        for outcome, spec in specs.items():
+            fit = fit_specification(panel, spec, settings, progress=progress)
+            path = folder / f"{outcome}.nc"
+            save_fit(fit.idata, fit_provenance(fit, outcome, context), path)
+            rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
+            s = fit.assessment.effects["slope_mean"]
+            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}; within slope {s['mean']:+.3f} "
+                f"[{s['hdi_low']:+.3f}, {s['hdi_high']:+.3f}]")
+    return rows, joint

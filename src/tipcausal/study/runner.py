@@ -1,0 +1,187 @@
+"""The runner: takes a study through every stage and returns its typed results.
+
+``prepare(study)`` makes every check that can fail on bad input before any sampling (DAG, data,
+identification, model specs, ``[[compare]]`` entries). ``run_study(study)`` then runs the DAG checks, fits one
+hierarchical ordinal model per outcome through ``fit_specification``, fits the ``[[compare]]``
+specifications, hands each fit to the store and returns a ``StudyResult``. Writing summary.json and the report
+is the caller's (``tipcausal.api.run``), so results never call back up into the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tipcausal.causal.graph import CausalGraph, load_dag
+from tipcausal.causal.identify import Identification, identify_outcome
+from tipcausal.causal.implications import implication_report
+from tipcausal.causal.variants import VariantIdentification, identify_variants
+from tipcausal.core import provenance
+from tipcausal.core.errors import InputError
+from tipcausal.data.panel import Panel
+from tipcausal.fit import SpecFit, fit_specification
+from tipcausal.inference.sampling import configure_jax
+from tipcausal.models.spec import ModelSpec
+from tipcausal.posterior.baselines import fit_baselines
+from tipcausal.simulation.structural import SimulatedPanel
+from tipcausal.study.compare import comparison_with, fit_alternatives
+from tipcausal.study.config import Study, alternative_specs
+from tipcausal.study.panels import study_panel
+from tipcausal.study.results import OutcomeResult, Specification, StudyResult, Truth
+from tipcausal.study.store import FitContext, fit_provenance, save_fit
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A study checked against its DAG and data, ready to fit: nothing here has sampled."""
+
+    graph: CausalGraph
+    panel: Panel
+    simulation: SimulatedPanel | None
+    identification: dict[str, Identification]
+    specs: dict[str, ModelSpec]
+
+
+def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification]:
+    """Identification of the study's treatment effect on each outcome (raises on a refused set)."""
+    graph.check_roles(study.treatment, study.outcomes)
+    return {o: identify_outcome(graph, study.treatment, o, study.adjustment, study.assume_absorbed,
+                                override=study.override) for o in study.outcomes}
+
+
+def _covariates(study: Study, graph: CausalGraph) -> tuple[str, ...]:
+    covariates = []
+    for node_id in study.adjustment:
+        node = graph.node(node_id)
+        if node.type == "categorical":
+            if node.column != "region" or not study.model_options.get("region_intercepts", True):
+                raise InputError(f"{study.source}: categorical adjustment node {node_id!r} is only supported as the "
+                                 "model's region level (column 'region' with region_intercepts = true)")
+            continue
+        covariates.append(node.column)
+    return tuple(covariates)
+
+
+def prepare(study: Study, progress: Progress | None = None) -> Prepared:
+    """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs."""
+    graph = load_dag(study.dag)
+    panel, sim = study_panel(study, graph, progress)
+    covariates = _covariates(study, graph)
+    idents = identify_study(study, graph)
+    try:
+        specs = {o: ModelSpec(outcome=graph.node(o).column, treatment=graph.node(study.treatment).column,
+                              covariates=covariates, **study.model_options).with_priors(study.priors)
+                 for o in study.outcomes}
+    except TypeError as exc:
+        raise InputError(f"{study.source}: [model]: {exc}") from None
+    if any(s.family.binary for s in specs.values()):
+        raise InputError(f"{study.source}: the primary model must be ordinal (cumulative_logit or cumulative_probit); "
+                         "fit binary_logit as a [[compare]] specification beside it")
+    for alt in study.alternatives:
+        alternative_specs(alt, specs)
+    return Prepared(graph=graph, panel=panel, simulation=sim, identification=idents, specs=specs)
+
+
+def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.05
+               ) -> tuple[dict[str, VariantIdentification], dict[str, Any]]:
+    """Identification under every library DAG, and the clustered tests of the study DAG's implications."""
+    variants = identify_variants(study.treatment, study.outcomes, study.assume_absorbed)
+    table = implication_report(panel.frame, graph, alpha=alpha)
+    rows = []
+    for r in table.to_dict(orient="records"):
+        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        clean["given"] = list(clean.get("given") or [])
+        rows.append(clean)
+    tested = [r for r in rows if r.get("p_clustered") is not None]
+    tests = {"alpha": alpha, "rows": rows, "n_tested": len(tested),
+             "n_rejected": sum(bool(r["rejected_clustered"]) for r in tested),
+             "n_rejected_naive": sum(bool(r["rejected_naive"]) for r in tested),
+             "method": "OLS of the later variable on the earlier one + conditioning set; country-clustered CR1 "
+                       "F test (G-1 df); Holm across implications"}
+    return variants, tests
+
+
+def _truth(sim: SimulatedPanel | None, fit: SpecFit, outcome: str) -> Truth | None:
+    if sim is None:
+        return None
+    t = sim.true_effects(fit.data.rows)[outcome]
+    return Truth(expected_score=t["expected_score"], p_score_ge_4=t["p_score_ge_4"],
+                 slope_sd=sim.truth["slope_sd"][outcome], slope_mean=sim.truth["effect_mean"][outcome],
+                 by_country=t["by_country"])
+
+
+def _report_fit(say: Progress, outcome: str, fit: SpecFit) -> None:
+    gate, a = fit.gate, fit.assessment
+    es = a.effects["effects"]["expected_score"]
+    verdict = "PASS" if gate.passed else "FAIL: " + "; ".join(gate.reasons)
+    say(f"    {outcome}: {fit.data.n_obs} country-years, {len(fit.data.coords['country'])} countries; diagnostics "
+        f"{verdict}; effect on expected score {es['mean']:+.3f} [{es['hdi_low']:+.3f}, {es['hdi_high']:+.3f}]")
+    if a.loo["warning"]:
+        say(f"    {outcome}: PSIS-LOO warning: {a.loo['n_k_over_0_7']} country-year(s) with Pareto k > 0.7")
+
+
+def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitContext:
+    panel, graph = prepared.panel, prepared.graph
+    return FitContext(study=study.name, study_file=study.source, data_hash=panel.hash, data_kind=panel.kind,
+                      data_source=panel.source, data_build=panel.meta, dag_hash=graph.hash,
+                      dag_source=graph.source, versions=versions, allow_unconverged=study.allow_unconverged)
+
+
+def _fit_primary(study: Study, prepared: Prepared, context: FitContext, out_dir: Path, say: Progress,
+                 progress: bool) -> dict[str, tuple[SpecFit, Path, dict[str, Any]]]:
+    s = study.sampler
+    fits = {}
+    for i, outcome in enumerate(study.outcomes, 1):
+        say(f"[{i}/{len(study.outcomes)}] {outcome}: sampling with {s.backend} "
+            f"({s.chains} chains x {s.tune} tune + {s.draws} draws)")
+        fit = fit_specification(prepared.panel, prepared.specs[outcome], s, progress=progress)
+        path = out_dir / "fits" / f"{outcome}.nc"
+        prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
+        save_fit(fit.idata, prov, path)
+        _report_fit(say, outcome, fit)
+        fits[outcome] = (fit, path, prov)
+    return fits
+
+
+def run_study(study: Study, *, progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
+    """Run every stage of ``study``, saving each fit; never raises on an unconverged fit."""
+    say = progress or (lambda msg: log.info(msg))
+    if study.sampler.backend == "numpyro":
+        for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
+            say(note)
+    prepared = prepare(study, say)
+    panel, out_dir = prepared.panel, Path(study.output_dir)
+    say(f"study {study.name!r}: {panel!r}")
+    for outcome, ident in prepared.identification.items():
+        say(f"  {outcome}: identification {ident.status}"
+            + (f" (open path: {ident.open_path_text})" if ident.open_path_text else ""))
+    variants, dag_tests = dag_checks(study, prepared.graph, panel)
+    say(f"DAG tests: {dag_tests['n_rejected']} of {dag_tests['n_tested']} implied independence(s) "
+        f"rejected by country-clustered tests (Holm, alpha {dag_tests['alpha']})")
+    versions = provenance.library_versions()
+    if prepared.simulation is not None:
+        prepared.simulation.save(out_dir / "data")
+    context = _context(study, prepared, versions)
+    primary = _fit_primary(study, prepared, context, out_dir, say, show_sampler_progress)
+    extra, joint = fit_alternatives(study.alternatives, prepared.specs, panel, study.sampler,
+                                    {o: f for o, (f, _, _) in primary.items()}, out_dir, context, say,
+                                    show_sampler_progress) if study.alternatives else ({}, None)
+    outcomes = {}
+    for outcome, (fit, path, prov) in primary.items():
+        spec = fit.spec
+        rows = (Specification("primary", fit, path, comparison_with(fit, None)), *extra.get(outcome, []))
+        outcomes[outcome] = OutcomeResult(
+            outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
+            provenance=prov, specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
+            baselines=tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
+    return StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
+                       variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
+                       joint=joint)
