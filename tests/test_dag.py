@@ -26,7 +26,7 @@ def test_default_dag_loads():
 
 
 def test_unknown_library_name_lists_valid(tmp_path):
-    with pytest.raises(DagError, match="library DAGs: default"):
+    with pytest.raises(DagError, match="library DAG names: default"):
         load_dag("nope")
 
 

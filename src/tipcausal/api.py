@@ -1,7 +1,8 @@
 """The Python API notebooks and the CLI use: load a study, check it, run it, and write its outputs.
 
-``run(study)`` runs every stage (``study.runner.run_study``), then writes summary.json and report.html into
-the study's output folder and returns a ``CompletedRun`` (the typed results, the summary and the paths),
+``run(study)`` checks every input, then runs every stage (``study.runner.run_study``) into a staging folder,
+writes summary.json and report.html there and puts the folder in place of the study's output folder in one
+step (``core.rundir``: a run is all-or-nothing, and a second run into the same folder is refused); it returns a ``CompletedRun`` (the typed results, the summary and the paths),
 which displays as a table in Jupyter.
 """
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tipcausal.core import io
+from tipcausal.core.rundir import check_output_dir, staged_run
+from tipcausal.inference.sampling import configure_jax
 from tipcausal.report.render import write_report
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.results import StudyResult
@@ -50,10 +53,20 @@ def run(study: Study | str | Path | None = None, *, progress: Callable[[str], No
     """Run ``study`` (a ``Study``, a study file or a library name; default the embedded default study) and write
     summary.json and report.html beside its fits."""
     study = study if isinstance(study, Study) else load_study(study)
-    result = run_study(study, progress=progress, show_sampler_progress=show_sampler_progress)
-    summary = build_summary(result)
-    summary_path = io.write_json_atomic(result.out_dir / "summary.json", summary)
-    report_path = write_report(result, summary, result.out_dir / "report.html")
+    out_dir = check_output_dir(study.output_dir)
+    if study.sampler.backend == "numpyro":
+        for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
+            (progress or (lambda m: None))(note)
+    prepared = prepare(study, progress)  # every input check: nothing is written before it passes
+    with staged_run(out_dir) as staging:
+        result = run_study(study, prepared=prepared, write_dir=staging, progress=progress,
+                           show_sampler_progress=show_sampler_progress)
+        if progress:
+            progress("writing summary.json and report.html")
+        summary = build_summary(result)
+        io.write_json_atomic(staging / "summary.json", summary)
+        write_report(result, summary, staging / "report.html")
     if progress:
-        progress(f"wrote {report_path}, {summary_path} and the fits in {result.out_dir / 'fits'}")
-    return CompletedRun(result=result, summary=summary, summary_path=summary_path, report_path=report_path)
+        progress(f"wrote {out_dir / 'report.html'}, {out_dir / 'summary.json'} and the fits in {out_dir / 'fits'}")
+    return CompletedRun(result=result, summary=summary, summary_path=out_dir / "summary.json",
+                        report_path=out_dir / "report.html")

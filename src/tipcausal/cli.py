@@ -6,6 +6,7 @@ diagnostics gate (results written and flagged; use --allow-unconverged to exit 0
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,6 +21,7 @@ from tipcausal.causal.implications import implication_report
 from tipcausal.causal.variants import identify_variants
 from tipcausal.core.errors import InputError
 from tipcausal.core.io import write_atomic_with, write_text_atomic
+from tipcausal.core.rundir import check_output_dir
 from tipcausal.data.build import build_panel, default_sources_dir, write_build
 from tipcausal.report.figures import draw_dag
 from tipcausal.simulation.structural import SimulationConfig, simulate_panel
@@ -34,6 +36,15 @@ console = Console(stderr=True, soft_wrap=True)
 
 EXIT_INPUT = 2
 EXIT_UNCONVERGED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _interrupted(what: str) -> None:
+    """Ctrl-C: one line, exit 130 at once (a sampler thread still computing is not waited for)."""
+    console.print(f"[bold yellow]interrupted:[/] {escape(what)}", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _fail_input(exc: Exception) -> None:
@@ -70,6 +81,9 @@ def run(
         result = done.result
     except InputError as exc:
         _fail_input(exc)
+        return
+    except KeyboardInterrupt:
+        _interrupted("the run stopped before finishing; the output folder is as it was before the run")
         return
     if result.failed_specifications:
         console.print("[bold yellow]compared specification(s) failing the diagnostics gate (flagged in the report, "
@@ -117,6 +131,7 @@ def data_build(
 ) -> None:
     """Build the country-year panel (Parquet + CSV) and its coverage report (Markdown + JSON)."""
     try:
+        check_output_dir(out)
         build = build_panel(manifest, sources or default_sources_dir(),
                             progress=lambda m: console.print(m, highlight=False, markup=False))
         paths = write_build(build, out)

@@ -185,6 +185,15 @@ def parse_dag(data: Any, source: str) -> CausalGraph:
         nodes.append(Node(id=str(node_id), label=str(attrs.get("label", node_id)),
                           column=None if latent else str(column), latent=latent, type=ntype, lag=lag,
                           note=str(attrs.get("note", ""))))
+    by_column: dict[str, list[str]] = {}
+    for n in nodes:
+        if n.column:
+            by_column.setdefault(n.column, []).append(n.id)
+    shared = {c: ids for c, ids in by_column.items() if len(ids) > 1}
+    if shared:
+        raise DagError(f"{source}: " + "; ".join(f"nodes {' and '.join(repr(i) for i in ids)} map to the same column "
+                                                 f"{c!r}" for c, ids in shared.items())
+                       + " (each observed node needs its own column)")
     ids = {n.id for n in nodes}
     edges = []
     for item in data.get("edges") or []:
@@ -219,6 +228,28 @@ def parse_dag(data: Any, source: str) -> CausalGraph:
     return graph
 
 
+class _DuplicateKey(Exception):
+    """A mapping key written twice in a YAML file."""
+
+    def __init__(self, key: object, first: int, again: int):
+        super().__init__(f"key {key!r} is written twice (lines {first} and {again}); the YAML loader would keep "
+                         "only the last")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate mapping keys instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def library_dags() -> dict[str, Path]:
     """Names and paths of the DAG files that ship with tipcausal."""
     return library_files("dags", ".yaml")
@@ -228,7 +259,9 @@ def load_dag(name_or_path: str | Path) -> CausalGraph:
     """Load a DAG by library name (e.g. ``"default"``) or from a YAML file path."""
     path = resolve_file(name_or_path, library_dags(), "DAG", DagError)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+    except _DuplicateKey as exc:
+        raise DagError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise DagError(f"{path}: not valid YAML: {exc}") from None
     return parse_dag(data, str(path))

@@ -31,9 +31,11 @@ def resolve_file(name_or_path: str | Path, library: dict[str, Path], what: str,
                  error: type[InputError] = InputError) -> Path:
     """A path as given, or a library file by name (no suffix); ``error`` names the valid library names."""
     path = Path(name_or_path)
+    if path.is_dir():
+        raise error(f"{path}: is a folder; give a {what} file (or a library {what} name)")
     if not path.suffix:
         if str(name_or_path) not in library:
-            raise error(f"unknown {what} {str(name_or_path)!r}; library {what}s: {', '.join(sorted(library))} "
+            raise error(f"unknown {what} {str(name_or_path)!r}; library {what} names: {', '.join(sorted(library))} "
                         "(or give a path to a file)")
         path = library[str(name_or_path)]
     if not path.is_file():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -120,12 +121,20 @@ def validate_panel(frame: pd.DataFrame, schema: PanelSchema, source: str) -> Non
 def load_panel_csv(path: str | Path, schema: PanelSchema, kind: Literal["simulated", "real"]) -> Panel:
     """Read a panel CSV, validate it against ``schema`` and return a Panel."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: the panel path is a folder; give the panel CSV file")
     if not path.is_file():
         raise InputError(f"{path}: panel file not found")
     try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            header = [h.strip() for h in next(csv.reader(fh), [])]
         frame = pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"])
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataValidationError(str(path), [f"cannot be read as CSV: {exc}"]) from None
+        raise DataValidationError(str(path), [f"cannot be read as CSV (UTF-8): {exc}"]) from None
+    dup = sorted({h for h in header if header.count(h) > 1})
+    if dup:
+        raise DataValidationError(str(path), [f"duplicate column header(s) {', '.join(map(repr, dup))}: each "
+                                              "column must be named once"])
     validate_panel(frame, schema, str(path))
     frame = frame.astype({"year": int})
     return Panel(frame=frame, schema=schema, kind=kind, source=str(path))

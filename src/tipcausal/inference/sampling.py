@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -194,6 +195,27 @@ def _sample_nutpie(model: pm.Model, *, draws: int, tune: int, chains: int, targe
     return SamplerRun(idata=idata, backend="nutpie", wall_s=wall, compile_s=wall - inner, sampling_s=inner)
 
 
+def _interruptible(call: Callable[[], SamplerRun]) -> SamplerRun:
+    """Run ``call`` in a worker thread while the main thread waits, so Ctrl-C (KeyboardInterrupt) reaches the
+    caller within a fraction of a second even while XLA or Rust code samples (signals are only handled between
+    Python bytecodes of the main thread). The interrupted worker is a daemon: it ends with the process."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["run"] = call()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="tipcausal-sampler", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.2)
+    if "error" in box:
+        raise box["error"]
+    return box["run"]
+
+
 SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
     "numpyro": _sample_numpyro,
     "pymc": _sample_pymc,
@@ -204,5 +226,11 @@ SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
 def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True) -> SamplerRun:
     """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout."""
     fn = SAMPLERS[settings.backend]
-    return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-              target_accept=float(settings.target_accept), seed=settings.seed, progress=progress)
+
+    def call() -> SamplerRun:
+        return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
+                  target_accept=float(settings.target_accept), seed=settings.seed, progress=progress)
+
+    if settings.backend == "pymc":  # multiprocess chains: PyMC handles Ctrl-C itself
+        return call()
+    return _interruptible(call)

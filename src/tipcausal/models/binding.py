@@ -124,8 +124,8 @@ def _imputation_arrays(z: np.ndarray, miss: np.ndarray, x_dev: np.ndarray, count
             "obs_dev": z[obs_row, obs_col] - means[country_idx[obs_row], obs_col], "obs_x": x_dev[obs_row]}
 
 
-def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
-    """Select complete cases for ``spec``, standardise, split within/between and index countries/years."""
+def _needed_columns(panel: Panel, spec: ModelSpec) -> tuple[list[str], str | None]:
+    """The panel columns the model of ``spec`` reads (checked present, with 'region'), and its measurement-SD column."""
     frame = panel.frame
     me_col = spec.measurement_error if isinstance(spec.measurement_error, str) else None
     needed = [spec.outcome, spec.treatment, *spec.covariates] + ([me_col] if me_col else [])
@@ -135,9 +135,18 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
                          f"{spec.outcome!r} are not in the panel")
     if "region" not in frame.columns:
         raise InputError(f"{panel.source}: the panel has no 'region' column (needed for the region level)")
-    if spec.lagged_treatment:  # the treatment of year t - 1 of the same country (missing if that year is absent)
-        prior = frame[["country", "year", spec.treatment]].assign(year=lambda d: d["year"] + 1)
-        frame = frame.drop(columns=[spec.treatment]).merge(prior, on=["country", "year"], how="left")
+    return needed, me_col
+
+
+def _lag_treatment(frame: pd.DataFrame, treatment: str) -> pd.DataFrame:
+    """``frame`` with the treatment of year t - 1 of the same country (missing if that year is absent)."""
+    prior = frame[["country", "year", treatment]].assign(year=lambda d: d["year"] + 1)
+    return frame.drop(columns=[treatment]).merge(prior, on=["country", "year"], how="left")
+
+
+def _model_rows(panel: Panel, spec: ModelSpec, frame: pd.DataFrame,
+                needed: list[str]) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
+    """The model's rows (sorted by country, year), the count dropped per column and imputed per covariate."""
     required = [c for c in [*needed, "region"] if spec.missing == "complete_case" or c not in spec.covariates]
     dropped = {c: int(frame[c].isna().sum()) for c in required}
     complete = frame[required].notna().all(axis=1)
@@ -152,13 +161,20 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     df = df.reset_index(drop=True)
     if len(df) < 10:
         raise InputError(f"{panel.source}: only {len(df)} complete country-year(s) for {spec.outcome!r}")
+    return df, dropped, imputed
 
+
+def _check_region_constant(panel: Panel, df: pd.DataFrame) -> None:
+    """Raise if a country's region changes between its rows."""
     regions_per_country = df.groupby("country")["region"].nunique()
     inconsistent = regions_per_country[regions_per_country > 1]
     if len(inconsistent):
         raise InputError(f"{panel.source}: column 'region' changes within country for "
                          f"{', '.join(map(str, inconsistent.index[:8]))}")
 
+
+def _indices(df: pd.DataFrame) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted country, year and region levels, each row's country and year index, and each country's region index."""
     countries = sorted(df["country"].unique().tolist())
     years = sorted(int(y) for y in df["year"].unique())
     regions = sorted(df["region"].astype(str).unique().tolist())
@@ -166,21 +182,33 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     year_idx = df["year"].map({y: i for i, y in enumerate(years)}).to_numpy(np.int64)
     region_map = df.groupby("country")["region"].first().astype(str)
     region_of_country = np.array([regions.index(region_map[c]) for c in countries], dtype=np.int64)
+    return {"country": countries, "year": years, "region": regions}, country_idx, year_idx, region_of_country
 
+
+def _treatment(panel: Panel, spec: ModelSpec, df: pd.DataFrame) -> tuple[np.ndarray, float, float]:
+    """The treatment values and their mean and sample SD (raising if it does not vary)."""
     x = df[spec.treatment].to_numpy(float)
     x_mean, x_sd = float(x.mean()), float(x.std(ddof=1))
     if not x_sd > 0:
         raise InputError(f"{panel.source}: the treatment {spec.treatment!r} does not vary")
-    x_within, x_between = _split((x - x_mean) / x_sd, country_idx, len(countries), spec.within_between)
+    return x, x_mean, x_sd
 
-    x_std = x_se = None
-    if spec.measurement_error is not None:
-        se = df[me_col].to_numpy(float) if me_col else np.full(len(df), float(spec.measurement_error))
-        bad = ~(se > 0)
-        if bad.any():
-            raise _rows_error(panel, me_col or "measurement_error", df.loc[bad], "a measurement SD must be > 0")
-        x_std, x_se = (x - x_mean) / x_sd, se / x_sd
 
+def _measurement_error(panel: Panel, spec: ModelSpec, df: pd.DataFrame, me_col: str | None, x: np.ndarray,
+                       x_mean: float, x_sd: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The standardised observed treatment and its standardised measurement SD per row (None, None without one)."""
+    if spec.measurement_error is None:
+        return None, None
+    se = df[me_col].to_numpy(float) if me_col else np.full(len(df), float(spec.measurement_error))
+    bad = ~(se > 0)
+    if bad.any():
+        raise _rows_error(panel, me_col or "measurement_error", df.loc[bad], "a measurement SD must be > 0")
+    return (x - x_mean) / x_sd, se / x_sd
+
+
+def _standardised_covariates(panel: Panel, spec: ModelSpec,
+                             df: pd.DataFrame) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
+    """The covariates standardised over their observed values (NaN where missing), and each one's mean and SD."""
     scale: dict[str, tuple[float, float]] = {}
     z = np.zeros((len(df), len(spec.covariates)))
     for j, col in enumerate(spec.covariates):
@@ -190,19 +218,43 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
             raise InputError(f"{panel.source}: covariate {col!r} does not vary")
         scale[col] = (m, s)
         z[:, j] = (v - m) / s
-    miss = np.isnan(z)
-    x_dev, _ = _split((x - x_mean) / x_sd, country_idx, len(countries), True)
-    imputation = _imputation_arrays(z, miss, x_dev, country_idx, len(countries))
-    miss_row, miss_col = imputation["miss_row"], imputation["miss_col"]
-    z_within, z_between = _split_observed(z, miss, country_idx, len(countries), spec.within_between)
+    return z, scale
 
-    coords = {"country": countries, "year": years, "region": regions, "covariate": list(spec.covariates),
+
+def _coords(spec: ModelSpec, df: pd.DataFrame, levels: dict[str, list],
+            imputation: dict[str, np.ndarray]) -> dict[str, list]:
+    """The model's coordinates: levels, covariates, cutpoints, rows and, when imputing, the missing values."""
+    miss_row, miss_col = imputation["miss_row"], imputation["miss_col"]
+    coords = {**levels, "covariate": list(spec.covariates),
               "cutpoint": spec.family.cutpoint_labels(spec.collapse_threshold), "obs": list(range(len(df)))}
     if miss_row.size:
         coords["missing_value"] = [f"{df['country'].iloc[r]} {int(df['year'].iloc[r])} {spec.covariates[j]}"
                                    for r, j in zip(miss_row, miss_col)]
         coords["imputed_covariate"] = [spec.covariates[j] for j in np.unique(miss_col)]
         coords["observed_value"] = list(range(imputation["obs_col"].size))
+    return coords
+
+
+def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
+    """Select complete cases for ``spec``, standardise, split within/between and index countries/years."""
+    needed, me_col = _needed_columns(panel, spec)
+    frame = _lag_treatment(panel.frame, spec.treatment) if spec.lagged_treatment else panel.frame
+    df, dropped, imputed = _model_rows(panel, spec, frame, needed)
+    _check_region_constant(panel, df)
+    levels, country_idx, year_idx, region_of_country = _indices(df)
+    n_countries = len(levels["country"])
+
+    x, x_mean, x_sd = _treatment(panel, spec, df)
+    x_within, x_between = _split((x - x_mean) / x_sd, country_idx, n_countries, spec.within_between)
+    x_std, x_se = _measurement_error(panel, spec, df, me_col, x, x_mean, x_sd)
+
+    z, scale = _standardised_covariates(panel, spec, df)
+    miss = np.isnan(z)
+    x_dev, _ = _split((x - x_mean) / x_sd, country_idx, n_countries, True)
+    imputation = _imputation_arrays(z, miss, x_dev, country_idx, n_countries)
+    z_within, z_between = _split_observed(z, miss, country_idx, n_countries, spec.within_between)
+
+    coords = _coords(spec, df, levels, imputation)
     categories = spec.family.categories(df[spec.outcome], spec.collapse_threshold)
     return ModelData(categories=categories, country_idx=country_idx, year_idx=year_idx,
                      region_of_country=region_of_country, x_within=x_within, x_between=x_between,

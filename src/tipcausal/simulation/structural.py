@@ -186,26 +186,21 @@ def _effects_from_latent(latent: pd.DataFrame, outcome: str, cutpoints: np.ndarr
     }
 
 
-def simulate_panel(seed: int, config: SimulationConfig | None = None) -> SimulatedPanel:
-    """Simulate a country-year panel from the default DAG's structural model (deterministic in ``seed``)."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    cfg = config or SimulationConfig()
-    rng = np.random.default_rng(seed)
-    scale = cfg.n_countries / sum(REGIONS.values())
+def _country_regions(n_countries: int) -> tuple[list[str], np.ndarray]:
+    """Region names and the region index of each simulated country, sized in proportion to ``REGIONS``."""
+    scale = n_countries / sum(REGIONS.values())
     sizes = {r: max(1, int(round(k * scale))) for r, k in REGIONS.items()}
     largest = max(sizes, key=sizes.get)
-    sizes[largest] += cfg.n_countries - sum(sizes.values())
+    sizes[largest] += n_countries - sum(sizes.values())
     region_names = list(REGIONS)
     region = np.repeat(np.arange(len(region_names)), [sizes[r] for r in region_names])
-    n_c = cfg.n_countries
-    n_t = len(YEARS)
-    t = np.arange(n_t)
+    return region_names, region
 
-    # --- country-level draws -------------------------------------------------------------
+
+def _country_draws(rng: np.random.Generator, region: np.ndarray, n_c: int) -> dict[str, np.ndarray]:
+    """Country-level draws: baseline GDP, democracy, corruption, latent pressure, consultation, effort, entry year."""
     region_gdp = np.array([8.7, 8.5, 8.9, 6.9, 10.4, 8.0])
     region_dem = np.array([0.2, 0.8, -1.1, -0.1, 2.2, 0.0])
-    region_cso = np.array([0.0, 0.2, -0.3, 0.1, 0.2, -0.2])
     gdp_c = region_gdp[region] + rng.normal(0, 0.85, n_c)
     dem_c = region_dem[region] + 0.3 * (gdp_c - 8.3) + rng.normal(0, 0.9, n_c)
     corr_c = 0.45 - 0.5 * (gdp_c - 8.3) - 0.45 * dem_c + rng.normal(0, 0.9, n_c)
@@ -213,52 +208,89 @@ def simulate_panel(seed: int, config: SimulationConfig | None = None) -> Simulat
     cso_c = rng.normal(0, 0.6, n_c)
     shared_c = rng.normal(0, 1, n_c)  # country effort common to the three Ps
     entry = _entry_years(rng, n_c)
+    return {"region": region, "gdp": gdp_c, "democracy": dem_c, "corruption": corr_c, "pressure": pressure_c,
+            "consultation": cso_c, "shared": shared_c, "entry": entry}
 
-    # --- country-year processes (AR(1) within country) ------------------------------------
-    def ar1(sd: float, rho: float = 0.7) -> np.ndarray:
-        e = rng.normal(0, sd, (n_c, n_t))
-        out = np.empty_like(e)
-        out[:, 0] = e[:, 0] / np.sqrt(1 - rho**2)
-        for j in range(1, n_t):
-            out[:, j] = rho * out[:, j - 1] + e[:, j]
-        return out
 
-    gdp = gdp_c[:, None] + 0.02 * t[None, :] + ar1(0.07)
-    dem_logit = dem_c[:, None] + 0.45 * (gdp - gdp_c[:, None]) + ar1(0.12)
+def _ar1(rng: np.random.Generator, n_c: int, n_t: int, sd: float, rho: float = 0.7) -> np.ndarray:
+    """A stationary AR(1) series over years for each country (countries by years)."""
+    e = rng.normal(0, sd, (n_c, n_t))
+    out = np.empty_like(e)
+    out[:, 0] = e[:, 0] / np.sqrt(1 - rho**2)
+    for j in range(1, n_t):
+        out[:, j] = rho * out[:, j - 1] + e[:, j]
+    return out
+
+
+def _country_year_processes(rng: np.random.Generator, cfg: SimulationConfig,
+                            country: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Country-year GDP, democracy, corruption, political will and consultation (countries by years)."""
+    n_c = cfg.n_countries
+    n_t = len(YEARS)
+    t = np.arange(n_t)
+    region_cso = np.array([0.0, 0.2, -0.3, 0.1, 0.2, -0.2])
+    gdp_c, dem_c, corr_c = country["gdp"], country["democracy"], country["corruption"]
+    gdp = gdp_c[:, None] + 0.02 * t[None, :] + _ar1(rng, n_c, n_t, 0.07)
+    dem_logit = dem_c[:, None] + 0.45 * (gdp - gdp_c[:, None]) + _ar1(rng, n_c, n_t, 0.12)
     democracy = expit(dem_logit)
-    corr_logit = corr_c[:, None] - 0.55 * (gdp - gdp_c[:, None]) - 0.55 * (dem_logit - dem_c[:, None]) + ar1(0.10)
+    corr_logit = (corr_c[:, None] - 0.55 * (gdp - gdp_c[:, None]) - 0.55 * (dem_logit - dem_c[:, None])
+                  + _ar1(rng, n_c, n_t, 0.10))
     corruption = expit(corr_logit)
     corr_std = (corruption - 0.55) / 0.30
-    will = 0.8 * pressure_c[:, None] - 0.6 * corr_std + (ar1(cfg.will_time_sd) if cfg.will_time_sd > 0 else 0.0)
-    cso_latent = (region_cso[region][:, None] + cso_c[:, None] + 0.4 * (dem_logit - 0.2)
-                  + 0.35 * will + ar1(cfg.consultation_within_sd * np.sqrt(1 - 0.7**2)))
+    will = (0.8 * country["pressure"][:, None] - 0.6 * corr_std
+            + (_ar1(rng, n_c, n_t, cfg.will_time_sd) if cfg.will_time_sd > 0 else 0.0))
+    cso_latent = (region_cso[country["region"]][:, None] + country["consultation"][:, None] + 0.4 * (dem_logit - 0.2)
+                  + 0.35 * will + _ar1(rng, n_c, n_t, cfg.consultation_within_sd * np.sqrt(1 - 0.7**2)))
     # put consultation on the V-Dem-like scale of the real panel
     consultation = cfg.consultation_mean + cfg.consultation_sd * (cso_latent - cso_latent.mean()) / cso_latent.std()
+    return {"gdp": gdp, "democracy": democracy, "corruption": corruption, "will": will,
+            "consultation": consultation}
 
-    # --- which country-years are scored -----------------------------------------------------
+
+def _scored_rows(rng: np.random.Generator, cfg: SimulationConfig, entry: np.ndarray,
+                 process: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The scored country-years: their indices, treatment, covariates (raw and standardised) and political will."""
+    n_c, n_t = cfg.n_countries, len(YEARS)
     years = np.array(YEARS)
     observed = (years[None, :] >= entry[:, None]) & (rng.random((n_c, n_t)) < cfg.observed_share_after_entry)
     observed[np.arange(n_c), entry - YEARS[0]] = True
     ci, ti = np.nonzero(observed)
 
-    x = consultation[ci, ti]
+    x = process["consultation"][ci, ti]
     x_std = (x - x.mean()) / x.std(ddof=1)  # one SD = the sample SD over scored country-years
-    covs = {"v2x_corr": corruption[ci, ti], "v2x_polyarchy": democracy[ci, ti], "log_gdp_pc": gdp[ci, ti]}
+    covs = {"v2x_corr": process["corruption"][ci, ti], "v2x_polyarchy": process["democracy"][ci, ti],
+            "log_gdp_pc": process["gdp"][ci, ti]}
     cov_std = {k: _standardise(v) for k, v in covs.items()}
+    return {"ci": ci, "ti": ti, "x": x, "x_std": x_std, "covs": covs, "cov_std": cov_std,
+            "will": process["will"][ci, ti]}
 
-    country_codes = np.array([f"S{i + 1:03d}" for i in range(n_c)])
+
+def _panel_frames(rows: dict[str, Any], region_names: list[str], region: np.ndarray,
+                  country_codes: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The panel frame of the scored rows (before outcomes) and the latent frame with their political will."""
+    ci, ti, covs = rows["ci"], rows["ti"], rows["covs"]
     frame = pd.DataFrame({
         "country": country_codes[ci],
-        "year": years[ti].astype(int),
+        "year": np.array(YEARS)[ti].astype(int),
         "region": np.array(region_names)[region[ci]],
-        TREATMENT_COLUMN: np.round(x, 4),
+        TREATMENT_COLUMN: np.round(rows["x"], 4),
         "v2x_corr": np.round(covs["v2x_corr"], 4),
         "v2x_polyarchy": np.round(covs["v2x_polyarchy"], 4),
         "log_gdp_pc": np.round(covs["log_gdp_pc"], 4),
     })
     latent = pd.DataFrame({"country": frame["country"], "year": frame["year"],
-                           "political_will": will[ci, ti]})
+                           "political_will": rows["will"]})
+    return frame, latent
 
+
+def _simulate_outcomes(rng: np.random.Generator, cfg: SimulationConfig, country: dict[str, np.ndarray],
+                       rows: dict[str, Any], frame: pd.DataFrame, latent: pd.DataFrame,
+                       country_codes: np.ndarray) -> dict[str, Any]:
+    """Draw each P's scores into ``frame`` (its predictor and slopes into ``latent``) and return their truth."""
+    n_c = cfg.n_countries
+    n_t = len(YEARS)
+    t = np.arange(n_t)
+    ci, ti, region = rows["ci"], rows["ti"], country["region"]
     truth: dict[str, Any] = {"cutpoints": {}, "effect_mean": {}, "slope_sd": {}, "country_slopes": {},
                              "year_effects": {}, "coefficients": {}}
     covariate_coef = {  # per standardised covariate, logit scale
@@ -273,12 +305,12 @@ def simulate_panel(seed: int, config: SimulationConfig | None = None) -> Simulat
     }
     for p in OUTCOMES:
         slopes = cfg.effect_mean[p] + cfg.effect_sd[p] * rng.normal(0, 1, n_c)
-        intercepts = region_out[p][region] + cfg.country_sd[p] * (0.8 * shared_c + 0.6 * rng.normal(0, 1, n_c))
+        intercepts = region_out[p][region] + cfg.country_sd[p] * (0.8 * country["shared"] + 0.6 * rng.normal(0, 1, n_c))
         year_eff = cfg.year_trend[p] * (np.sqrt(t / (n_t - 1)) - 0.5) + rng.normal(0, 0.08, n_t)
         year_eff -= year_eff.mean()
-        eta = (intercepts[ci] + year_eff[ti] + slopes[ci] * x_std
-               + sum(covariate_coef[p][k] * cov_std[k] for k in covs)
-               + cfg.will_loading[p] * will[ci, ti])
+        eta = (intercepts[ci] + year_eff[ti] + slopes[ci] * rows["x_std"]
+               + sum(covariate_coef[p][k] * rows["cov_std"][k] for k in rows["covs"])
+               + cfg.will_loading[p] * rows["will"])
         cut = _calibrate_cutpoints(eta, cfg.score_shares[p])
         u = rng.logistic(0, 1, len(eta))
         frame[p] = (np.searchsorted(cut, eta + u) + 1).astype(int)  # category k -> score k + 1
@@ -290,7 +322,23 @@ def simulate_panel(seed: int, config: SimulationConfig | None = None) -> Simulat
         truth["country_slopes"][p] = dict(zip(country_codes.tolist(), slopes.round(6).tolist()))
         truth["year_effects"][p] = dict(zip([str(y) for y in YEARS], year_eff.round(6).tolist()))
         truth["coefficients"][p] = covariate_coef[p] | {"political_will": cfg.will_loading[p]}
-    truth["treatment_sd"] = float(x.std(ddof=1))
+    return truth
+
+
+def simulate_panel(seed: int, config: SimulationConfig | None = None) -> SimulatedPanel:
+    """Simulate a country-year panel from the default DAG's structural model (deterministic in ``seed``)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    cfg = config or SimulationConfig()
+    rng = np.random.default_rng(seed)
+    region_names, region = _country_regions(cfg.n_countries)
+    country = _country_draws(rng, region, cfg.n_countries)  # country-level draws
+    process = _country_year_processes(rng, cfg, country)  # country-year processes (AR(1) within country)
+    rows = _scored_rows(rng, cfg, country["entry"], process)  # which country-years are scored
+    country_codes = np.array([f"S{i + 1:03d}" for i in range(cfg.n_countries)])
+    frame, latent = _panel_frames(rows, region_names, region, country_codes)
+    truth = _simulate_outcomes(rng, cfg, country, rows, frame, latent, country_codes)
+    truth["treatment_sd"] = float(rows["x"].std(ddof=1))
     truth["structural_parents"] = {k: list(v) for k, v in STRUCTURAL_PARENTS.items()}
 
     panel = Panel(frame=frame, schema=simulation_schema(), kind="simulated",

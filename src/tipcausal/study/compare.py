@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tipcausal.data.panel import Panel
 from tipcausal.fit import SpecFit, fit_joint, fit_specification
+from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.loo import ElpdComparison, compare_elpd
 from tipcausal.study.config import Alternative, alternative_specs
@@ -32,9 +33,12 @@ def comparison_with(fit: SpecFit, reference: SpecFit | None) -> ElpdComparison:
 
 
 def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[str, ModelSpec], panel: Panel,
-                     study_settings: object, references: dict[str, SpecFit], out_dir: Path, context: FitContext,
-                     say: Say, progress: bool = False) -> tuple[dict[str, list[Specification]], JointResult | None]:
-    """Fit and save every alternative; returns its specifications per outcome and the joint model, if any."""
+                     study_settings: SamplerSettings, references: dict[str, SpecFit], dirs: tuple[Path, Path],
+                     context: FitContext, say: Say, progress: bool = False
+                     ) -> tuple[dict[str, list[Specification]], JointResult | None]:
+    """Fit every alternative and save it into ``dirs[0]`` (recording its path under ``dirs[1]``, the output
+    folder); returns its specifications per outcome and the joint model, if any."""
+    write_dir, out_dir = dirs
     rows: dict[str, list[Specification]] = {o: [] for o in primary_specs}
     joint = None
     for i, alt in enumerate(alternatives, 1):
@@ -42,11 +46,11 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
         settings = alt.settings(study_settings)
         say(f"[compare {i}/{len(alternatives)}] {alt.name}: {next(iter(specs.values())).describe()}"
             + (" (joint)" if alt.joint else ""))
-        folder = out_dir / "fits" / "compare" / alt.slug
+        folder, written = out_dir / "fits" / "compare" / alt.slug, write_dir / "fits" / "compare" / alt.slug
         if alt.joint:
             jf = fit_joint(panel, list(specs.values()), settings, progress=progress)
             path = folder / "joint.nc"
-            save_fit(jf.idata, fit_provenance(jf, "joint: " + ", ".join(specs), context), path)
+            save_fit(jf.idata, fit_provenance(jf, "joint: " + ", ".join(specs), context), written / "joint.nc")
             for outcome, spec in specs.items():
                 view = jf.outcomes[spec.outcome]
                 rows[outcome].append(Specification(alt.name, view, path,
@@ -56,7 +60,7 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
         for outcome, spec in specs.items():
             fit = fit_specification(panel, spec, settings, progress=progress)
             path = folder / f"{outcome}.nc"
-            save_fit(fit.idata, fit_provenance(fit, outcome, context), path)
+            save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc")
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects["slope_mean"]
             say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}; within slope {s['mean']:+.3f} "

@@ -135,30 +135,35 @@ def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitC
                       dag_source=graph.source, versions=versions, allow_unconverged=study.allow_unconverged)
 
 
-def _fit_primary(study: Study, prepared: Prepared, context: FitContext, out_dir: Path, say: Progress,
+def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tuple[Path, Path], say: Progress,
                  progress: bool) -> dict[str, tuple[SpecFit, Path, dict[str, Any]]]:
+    write_dir, out_dir = dirs
     s = study.sampler
     fits = {}
     for i, outcome in enumerate(study.outcomes, 1):
         say(f"[{i}/{len(study.outcomes)}] {outcome}: sampling with {s.backend} "
             f"({s.chains} chains x {s.tune} tune + {s.draws} draws)")
         fit = fit_specification(prepared.panel, prepared.specs[outcome], s, progress=progress)
-        path = out_dir / "fits" / f"{outcome}.nc"
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
-        save_fit(fit.idata, prov, path)
+        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc")
+        path = out_dir / "fits" / f"{outcome}.nc"
         _report_fit(say, outcome, fit)
         fits[outcome] = (fit, path, prov)
     return fits
 
 
-def run_study(study: Study, *, progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
-    """Run every stage of ``study``, saving each fit; never raises on an unconverged fit."""
+def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
+              progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
+    """Run every stage of ``study`` (``prepared``: its checked inputs, else prepared here), saving each fit into
+    ``write_dir`` (default: the study's output folder) under the paths it will have in the output folder; never
+    raises on an unconverged fit."""
     say = progress or (lambda msg: log.info(msg))
     if study.sampler.backend == "numpyro":
         for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
             say(note)
-    prepared = prepare(study, say)
+    prepared = prepared or prepare(study, say)
     panel, out_dir = prepared.panel, Path(study.output_dir)
+    write_dir = write_dir or out_dir
     say(f"study {study.name!r}: {panel!r}")
     for outcome, ident in prepared.identification.items():
         say(f"  {outcome}: identification {ident.status}"
@@ -168,12 +173,12 @@ def run_study(study: Study, *, progress: Progress | None = None, show_sampler_pr
         f"rejected by country-clustered tests (Holm, alpha {dag_tests['alpha']})")
     versions = provenance.library_versions()
     if prepared.simulation is not None:
-        prepared.simulation.save(out_dir / "data")
+        prepared.simulation.save(write_dir / "data")
     context = _context(study, prepared, versions)
-    primary = _fit_primary(study, prepared, context, out_dir, say, show_sampler_progress)
+    primary = _fit_primary(study, prepared, context, (write_dir, out_dir), say, show_sampler_progress)
     extra, joint = fit_alternatives(study.alternatives, prepared.specs, panel, study.sampler,
-                                    {o: f for o, (f, _, _) in primary.items()}, out_dir, context, say,
-                                    show_sampler_progress) if study.alternatives else ({}, None)
+                                    {o: f for o, (f, _, _) in primary.items()}, (write_dir, out_dir), context,
+                                    say, show_sampler_progress) if study.alternatives else ({}, None)
     outcomes = {}
     for outcome, (fit, path, prov) in primary.items():
         spec = fit.spec
