@@ -6,7 +6,7 @@ import jupytext
 import pytest
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.sampling
+pytestmark = [pytest.mark.sampling, pytest.mark.slow]
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"))
 

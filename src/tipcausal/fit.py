@@ -124,9 +124,12 @@ def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
                       ppc=predictive_shares(idata, seed=seed), pointwise_elpd=pointwise)
 
 
-def _stamp(run: SamplerRun, spec: ModelSpec, key: str) -> None:
+def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool) -> SamplerRun:
+    """The one call of the sampler: sample ``model`` and stamp the family and fit key into the posterior."""
+    run = sample(model, settings, progress=progress)
     stamp_family(run.idata, spec.family, spec.collapse_threshold)
     run.idata.posterior.attrs[KEY_ATTR] = key
+    return run
 
 
 def _timings(run: SamplerRun) -> Timings:
@@ -138,8 +141,7 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess."""
     data = bind_data(panel, spec)
     key = fit_key(panel.hash, (spec.hash,), settings)
-    run = sample(build_model(spec, data), settings, progress=progress)
-    _stamp(run, spec, key)
+    run = _sample(build_model(spec, data), spec, key, settings, progress)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assess(run.idata, data, seed=settings.seed),
                    settings=settings, timings=_timings(run), key=key, panel_hash=panel.hash, notes=run.notes)
 
@@ -148,8 +150,7 @@ def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *
     """Fit the joint model of ``specs``' outcomes (LKJ-correlated country effects) and assess each outcome."""
     datas = bind_joint(panel, specs)
     key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
-    run = sample(build_joint_model(specs, datas), settings, progress=progress)
-    _stamp(run, specs[0], key)
+    run = _sample(build_joint_model(specs, datas), specs[0], key, settings, progress)
     timings = _timings(run)
     views = {}
     for spec, data in zip(specs, datas):

@@ -6,14 +6,22 @@ The figure is a plain ``Figure`` (no pyplot state), so drawing changes nothing i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import networkx as nx
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-if TYPE_CHECKING:
-    from tipcausal.causal.graph import CausalGraph
+
+class DrawableGraph(Protocol):
+    """What drawing needs of a graph (``CausalGraph`` has it): its networkx form, its nodes, a name."""
+
+    name: str
+    title: str
+
+    def to_networkx(self) -> nx.DiGraph: ...
+
+    def node(self, node_id: str) -> Any: ...
 
 STYLE = {
     "treatment": "#1b6ca8",
@@ -24,7 +32,7 @@ STYLE = {
     "other": "#eaf2f8",
 }
 
-def dag_figure(graph: CausalGraph, treatment: str, outcomes: Sequence[str], adjustment: Sequence[str] = (),
+def dag_figure(graph: DrawableGraph, treatment: str, outcomes: Sequence[str], adjustment: Sequence[str] = (),
                absorbed: Sequence[str] = ()) -> Figure:
     """The DAG in layers (causes left, outcomes right), roles styled apart; latent nodes dashed."""
     g = graph.to_networkx()

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from tipcausal.data.panel import Panel, PanelSchema
+from tipcausal.models.likelihoods import draw_scores
 
 CUTPOINTS = np.array([-1.5, -0.5, 0.5, 1.5])
 
@@ -44,8 +44,7 @@ def simulate_me_panel(seed: int, *, n_countries: int = 80, n_years: int = 12, wi
     true_means = pd.Series(x_true).groupby(country).transform("mean").to_numpy()
     eta = (country_sd * rng.normal(0.0, 1.0, n_countries)[country] + slope_per_unit * (x_true - true_means)
            + between_per_unit * true_means)
-    cum = expit(CUTPOINTS[None, :] - eta[:, None])
-    score = 1 + (rng.random(country.size)[:, None] > cum).sum(axis=1)
+    score = draw_scores(rng, eta, CUTPOINTS)
     frame = pd.DataFrame({"country": [f"C{c:03d}" for c in country],
                           "year": np.tile(np.arange(2000, 2000 + n_years), n_countries),
                           "region": [f"R{c % 4}" for c in country], "y": score, "x": x_obs,

@@ -64,3 +64,11 @@ def prob_score_at_least(eta: np.ndarray, cutpoints: np.ndarray, score: int,
     if k <= 0:
         return np.ones(np.shape(eta))
     return 1.0 - LINK_CDF[link](cutpoints[..., k - 1, None] - np.asarray(eta, dtype=float))
+
+
+def draw_scores(rng: np.random.Generator, eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit",
+                score_min: int = SCORE_MIN) -> np.ndarray:
+    """Scores ``score_min..`` drawn from the cumulative model at ``eta`` (one uniform per row, inverse CDF): the
+    ordinal score generator the simulators share."""
+    cum = cumulative_probs(eta, cutpoints, link)
+    return score_min + (rng.random(np.shape(eta))[..., None] > cum).sum(axis=-1)

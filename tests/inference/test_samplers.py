@@ -15,7 +15,7 @@ SPEC = ModelSpec(outcome="protection", treatment="v2cscnsult", covariates=("v2x_
 
 
 @pytest.mark.sampling
-@pytest.mark.parametrize("backend", ["numpyro", "pymc", "nutpie"])
+@pytest.mark.parametrize("backend", ["numpyro", "pymc", pytest.param("nutpie", marks=pytest.mark.slow)])
 def test_backend_layout(small_sim, backend):
     fit = fit_specification(small_sim.panel, SPEC, SamplerSettings(backend=backend, draws=30, tune=30, chains=2,
                                                                    seed=11))

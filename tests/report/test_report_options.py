@@ -71,6 +71,7 @@ def test_report_renders_with_real_figures_on_the_sparsest_and_fullest_structures
     assert "not comparable: a binary outcome" in full
 
 
+@pytest.mark.slow
 def test_every_option_combination_renders(base, monkeypatch):
     for name in ("dag_figure", "forest_figure", "caterpillar_figure", "ppc_figure", "trace_rank_figure"):
         monkeypatch.setattr(render.figures, name, lambda *a, **k: None)

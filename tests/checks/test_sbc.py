@@ -34,6 +34,7 @@ def test_prior_draws_give_sorted_cutpoints_and_valid_scores():
     assert set(truth) == set(QUANTITIES)
 
 
+@pytest.mark.slow
 def test_small_sbc_run_and_a_broken_variant_is_flagged():
     design = SBCDesign(n_countries=25, n_years=6, draws=200, tune=250)
     ok = run_sbc(10, seed=7, design=design)

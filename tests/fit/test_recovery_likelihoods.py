@@ -4,9 +4,9 @@ simulated from the model itself with known within-country slope, cutpoints and c
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit, ndtr
 
-from tipcausal.data.panel import Panel, PanelSchema
+from helpers import link_panel
+from tipcausal.data.panel import Panel
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.posterior.effects import RECOVERY_PROB
 
@@ -21,21 +21,7 @@ CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
 
 
 def simulate(link: str, seed: int, n_countries: int = 90, n_years: int = 12) -> Panel:
-    rng = np.random.default_rng(seed)
-    cdf = {"logit": expit, "probit": ndtr}[link]
-    country = np.repeat(np.arange(n_countries), n_years)
-    x = rng.normal(0, 1, n_countries)[country] + rng.normal(0, 0.6, country.size)
-    xs = (x - x.mean()) / x.std(ddof=1)
-    means = pd.Series(xs).groupby(country).transform("mean").to_numpy()
-    eta = COUNTRY_SD * rng.normal(0, 1, n_countries)[country] + SLOPE * (xs - means) + BETWEEN * means
-    cum = cdf(CUTS[None, :] - eta[:, None])
-    u = rng.random(country.size)[:, None]
-    score = 1 + (u > cum).sum(axis=1)
-    frame = pd.DataFrame({"country": [f"C{c:03d}" for c in country],
-                          "year": np.tile(np.arange(2000, 2000 + n_years), n_countries),
-                          "region": [f"R{c % 4}" for c in country], "y": score, "x": x})
-    return Panel(frame=frame, schema=PanelSchema(outcomes=("y",), numeric=("x",)), kind="simulated",
-                 source=f"test {link} seed {seed}")
+    return link_panel(link, seed, n_countries, n_years, slope=SLOPE, between=BETWEEN, country_sd=COUNTRY_SD)
 
 
 def fit(panel: Panel, **options):

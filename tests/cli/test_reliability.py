@@ -165,6 +165,7 @@ def _complete_new(out: Path) -> bool:
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 @pytest.mark.parametrize("stage,marker,count", [("during sampling", "sampling with", 1),
                                                  ("between fits", "diagnostics", 1),
                                                  ("writing summary and report", "writing summary.json", 1)])
@@ -182,6 +183,7 @@ def test_a_killed_run_leaves_the_old_run_or_the_new_one(tmp_path, stage, marker,
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     out = old_run(tmp_path)
     first, lines = _start(small_study(tmp_path), out), []

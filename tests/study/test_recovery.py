@@ -13,7 +13,7 @@ from tipcausal.posterior.effects import effect_draws
 from tipcausal import api
 from tipcausal.study.config import load_study
 
-pytestmark = pytest.mark.sampling
+pytestmark = [pytest.mark.sampling, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ def fit(panel, **options):
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_measurement_error_model_covers_truth_where_plain_model_is_attenuated():
     """One panel (the first seed of benchmarks/me_simulation.py; over its 20 seeds the ME model's 90% HDI covered
     the truth 19 times and the plain one never, estimate/truth 1.02 against 0.61)."""

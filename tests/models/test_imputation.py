@@ -6,9 +6,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit
 
-from tipcausal.data.panel import Panel, PanelSchema
+from helpers import confounded_panel
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.models.binding import bind_data
 
@@ -17,27 +16,11 @@ from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 
 SLOPE, W_EFFECT = 0.6, 0.8
-CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
 
 
 def simulate(seed: int, n_countries: int = 80, n_years: int = 12, missing_share: float = 0.35):
     """x and a confounder w share within-country variation; w drives the score; w is missing at random."""
-    rng = np.random.default_rng(seed)
-    country = np.repeat(np.arange(n_countries), n_years)
-    w = rng.normal(0, 1, n_countries)[country] + rng.normal(0, 0.8, country.size)
-    x = 0.5 * w + rng.normal(0, 1, n_countries)[country] + rng.normal(0, 0.6, country.size)
-    f = pd.DataFrame({"country": [f"C{c:03d}" for c in country], "x": x, "w": w,
-                      "year": np.tile(np.arange(2000, 2000 + n_years), n_countries),
-                      "region": [f"R{c % 4}" for c in country]})
-    z = {c: (f[c] - f[c].mean()) / f[c].std(ddof=1) for c in ("x", "w")}
-    within = {c: z[c] - z[c].groupby(country).transform("mean") for c in z}
-    eta = 0.8 * rng.normal(0, 1, n_countries)[country] + SLOPE * within["x"] + W_EFFECT * within["w"]
-    f["y"] = 1 + (rng.random(country.size)[:, None] > expit(CUTS[None, :] - eta.to_numpy()[:, None])).sum(axis=1)
-    truth = f["w"].copy()
-    f.loc[rng.random(country.size) < missing_share, "w"] = np.nan
-    panel = Panel(frame=f, schema=PanelSchema(outcomes=("y",), numeric=("x", "w")), kind="simulated",
-                  source=f"imputation test seed {seed}")
-    return panel, truth
+    return confounded_panel(seed, n_countries, n_years, missing_share, slope=SLOPE, w_effect=W_EFFECT)
 
 
 def spec(**options):

@@ -131,6 +131,7 @@ def test_write_and_rebuild_only_when_stale(build, real_data_dir, tmp_path):
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_real_study_runs_end_to_end_and_cites_sources(real_data_dir, tmp_path):
     """`tipcausal run` on the real-data study (one outcome, short chains): builds the panel, fits, reports."""
     from typer.testing import CliRunner
@@ -150,10 +151,11 @@ def test_real_study_runs_end_to_end_and_cites_sources(real_data_dir, tmp_path):
     out = tmp_path / "report"
     res = CliRunner().invoke(app, ["run", str(study), "--sources", str(real_data_dir / "sources"), "--draws", "150",
                                    "--tune", "200", "--chains", "2", "--out", str(out), "--quiet"])
-    assert res.exit_code in (0, EXIT_UNCONVERGED), res.output
     assert "building panel" in res.output
     assert (tmp_path / "processed" / "coverage.md").is_file()
     summary = json.loads((out / "summary.json").read_text())
+    # short chains may or may not pass the gate; the exit code must say which, as the summary does
+    assert res.exit_code == (0 if summary["all_passed"] else EXIT_UNCONVERGED), res.output
     assert summary["data"]["kind"] == "real" and summary["data"]["build_key"]
     assert 1900 <= summary["outcomes"]["protection"]["n_obs"] <= 1960
     assert 155 <= summary["outcomes"]["protection"]["n_countries"] <= 165

@@ -64,6 +64,7 @@ def test_binary_primary_model_is_refused_with_the_way_out(tmp_path):
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_compare_run_reports_every_specification(tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(app, ["run", str(study_file(tmp_path, COMPARE)), "--draws", "150", "--tune", "150",

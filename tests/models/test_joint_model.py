@@ -5,9 +5,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import expit
 
-from tipcausal.data.panel import Panel, PanelSchema
+from helpers import joint_panel
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.posterior.effects import summarise_effects
 from tipcausal.core.errors import InputError
@@ -21,29 +20,10 @@ OUTCOMES = ("p1", "p2", "p3")
 SLOPES = np.array([0.5, 0.0, 0.3])
 COUNTRY_SD, SLOPE_SD = 0.9, 0.5
 RHO_INTERCEPT = 0.7  # between every pair of outcomes' country intercepts
-CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
 
 
-def simulate_joint(seed: int, n_countries: int = 100, n_years: int = 12) -> Panel:
-    rng = np.random.default_rng(seed)
-    p = len(OUTCOMES)
-    corr = np.eye(2 * p)
-    corr[:p, :p] = RHO_INTERCEPT + (1 - RHO_INTERCEPT) * np.eye(p)
-    sds = np.r_[[COUNTRY_SD] * p, [SLOPE_SD] * p]
-    effects = rng.multivariate_normal(np.zeros(2 * p), corr * np.outer(sds, sds), size=n_countries)
-    country = np.repeat(np.arange(n_countries), n_years)
-    x = rng.normal(0, 1, n_countries)[country] + rng.normal(0, 0.7, country.size)
-    xs = (x - x.mean()) / x.std(ddof=1)
-    means = pd.Series(xs).groupby(country).transform("mean").to_numpy()
-    frame = pd.DataFrame({"country": [f"C{c:03d}" for c in country],
-                          "year": np.tile(np.arange(2000, 2000 + n_years), n_countries),
-                          "region": [f"R{c % 3}" for c in country], "x": x})
-    for k, name in enumerate(OUTCOMES):
-        eta = effects[country, k] + (SLOPES[k] + effects[country, p + k]) * (xs - means) + 0.2 * means
-        cum = expit(CUTS[None, :] - eta[:, None])
-        frame[name] = 1 + (rng.random(country.size)[:, None] > cum).sum(axis=1)
-    return Panel(frame=frame, schema=PanelSchema(outcomes=OUTCOMES, numeric=("x",)), kind="simulated",
-                 source=f"joint test seed {seed}")
+def simulate_joint(seed: int, n_countries: int = 100, n_years: int = 12):
+    return joint_panel(seed, OUTCOMES, SLOPES, COUNTRY_SD, SLOPE_SD, RHO_INTERCEPT, n_countries, n_years)
 
 
 def specs(**options):
@@ -65,6 +45,7 @@ def joint_fit():
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_joint_model_recovers_slopes_sds_and_cross_outcome_correlation(joint_fit):
     _, idata = joint_fit
     gate = check_fit(idata)
@@ -87,6 +68,7 @@ def test_joint_model_recovers_slopes_sds_and_cross_outcome_correlation(joint_fit
 
 
 @pytest.mark.sampling
+@pytest.mark.slow
 def test_outcome_view_reads_like_a_single_outcome_fit(joint_fit):
     panel, idata = joint_fit
     view = outcome_view(idata, "p1")

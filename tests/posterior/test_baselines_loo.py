@@ -12,24 +12,10 @@ from tipcausal.models.binding import bind_data
 from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import from_idata, linear_predictor
 from tipcausal.models.build import build_model
+from helpers import logit_panel
 from tipcausal.models.spec import ModelSpec
 
 COVS = ("v2x_polyarchy", "v2x_corr", "log_gdp_pc")
-
-
-def logit_panel(seed, beta=0.6, n_countries=150, n_years=12):
-    """A panel from a known logit / ordered-logit model without country confounding."""
-    rng = np.random.default_rng(seed)
-    n = n_countries * n_years
-    x = rng.normal(size=n)
-    w = rng.normal(size=n)
-    eta = beta * x + 0.3 * w
-    cut = np.array([-2.0, -0.7, 0.7, 2.0])
-    u = rng.logistic(size=n)
-    score = 1 + (eta + u > cut[:, None]).sum(axis=0)
-    return pd.DataFrame({"country": np.repeat([f"C{i}" for i in range(n_countries)], n_years),
-                         "year": np.tile(np.arange(2000, 2000 + n_years), n_countries), "region": "R1",
-                         "x": x, "w": w, "score": score}), x.std(ddof=1)
 
 
 def test_baselines_recover_a_known_ordered_logit():
