@@ -61,7 +61,7 @@ def main() -> None:
             t0 = time.perf_counter()
             run = fit_specification(panel, spec, settings)
             wall = time.perf_counter() - t0
-            run_t = run.timings
+            run_t = run.record.timings
             ess = float(az.ess(run.idata.posterior, method="bulk").to_array().min())
             gate = check_fit(run.idata)
             row = {"sampler": backend, "outcome": outcome, "wall_s": wall, "compile_s": run_t.compile_s,

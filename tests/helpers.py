@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from tipcausal.data.panel import Panel, PanelSchema
-from tipcausal.fit import SpecFit, Timings, assess, fit_key
+from tipcausal.fit import FitRecord, SpecFit, Timings, assess, fit_key
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import ModelData, bind_data
 from tipcausal.models.families import stamp_family
@@ -71,8 +71,8 @@ def fabricated_fit(panel: Panel, spec: ModelSpec, seed: int = 0) -> SpecFit:
     settings = SamplerSettings(draws=DRAWS, tune=0, chains=CHAINS, seed=seed)
     key = fit_key(panel.hash, (spec.hash,), settings)
     stamp_family(idata, spec.family, spec.collapse_threshold)
-    return SpecFit(spec=spec, data=data, idata=idata, assessment=assess(idata, data, seed=seed), settings=settings,
-                   timings=Timings(0.0, 0.0, 0.0), key=key, panel_hash=panel.hash)
+    record = FitRecord(settings=settings, timings=Timings(0.0, 0.0, 0.0), key=key, panel_hash=panel.hash)
+    return SpecFit(spec=spec, data=data, idata=idata, assessment=assess(idata, data, seed=seed), record=record)
 
 
 # ---- simulated ordinal panels with known parameters (each test draws from one of these) -------------------------

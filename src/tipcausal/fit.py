@@ -50,6 +50,18 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class FitRecord:
+    """How a fit was made: sampler settings (seed included), timings, its content key, the panel hash and the
+    sampler's notes."""
+
+    settings: SamplerSettings
+    timings: Timings
+    key: str
+    panel_hash: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Assessment:
     """What is reported of one outcome's fit: the gate, effects, PSIS-LOO and the predictive check."""
 
@@ -68,11 +80,7 @@ class SpecFit:
     data: ModelData
     idata: az.InferenceData = field(repr=False)
     assessment: Assessment
-    settings: SamplerSettings
-    timings: Timings
-    key: str
-    panel_hash: str
-    notes: tuple[str, ...] = ()
+    record: FitRecord
 
     @property
     def gate(self) -> GateResult:
@@ -94,11 +102,7 @@ class JointFit:
     gate: GateResult
     outcomes: Mapping[str, SpecFit]
     correlations: tuple[dict[str, Any], ...]
-    settings: SamplerSettings
-    timings: Timings
-    key: str
-    panel_hash: str
-    notes: tuple[str, ...] = ()
+    record: FitRecord
 
     @property
     def passed(self) -> bool:
@@ -132,8 +136,9 @@ def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, pr
     return run
 
 
-def _timings(run: SamplerRun) -> Timings:
-    return Timings(wall_s=run.wall_s, compile_s=run.compile_s, sampling_s=run.sampling_s)
+def _record(run: SamplerRun, settings: SamplerSettings, key: str, panel: Panel) -> FitRecord:
+    timings = Timings(wall_s=run.wall_s, compile_s=run.compile_s, sampling_s=run.sampling_s)
+    return FitRecord(settings=settings, timings=timings, key=key, panel_hash=panel.hash, notes=run.notes)
 
 
 def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
@@ -143,7 +148,7 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     key = fit_key(panel.hash, (spec.hash,), settings)
     run = _sample(build_model(spec, data), spec, key, settings, progress)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assess(run.idata, data, seed=settings.seed),
-                   settings=settings, timings=_timings(run), key=key, panel_hash=panel.hash, notes=run.notes)
+                   record=_record(run, settings, key, panel))
 
 
 def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *, progress: bool = False) -> JointFit:
@@ -151,15 +156,13 @@ def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *
     datas = bind_joint(panel, specs)
     key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
     run = _sample(build_joint_model(specs, datas), specs[0], key, settings, progress)
-    timings = _timings(run)
+    record = _record(run, settings, key, panel)
     views = {}
     for spec, data in zip(specs, datas):
         view = outcome_view(run.idata, spec.outcome)
         views[spec.outcome] = SpecFit(spec=spec, data=data, idata=view,
                                       assessment=assess(view, data, seed=settings.seed, gate_idata=run.idata),
-                                      settings=settings, timings=timings, key=key, panel_hash=panel.hash,
-                                      notes=run.notes)
+                                      record=record)
     gate = next(iter(views.values())).gate
     return JointFit(specs=tuple(specs), idata=run.idata, gate=gate, outcomes=views,
-                    correlations=tuple(correlation_summary(run.idata)), settings=settings, timings=timings, key=key,
-                    panel_hash=panel.hash, notes=run.notes)
+                    correlations=tuple(correlation_summary(run.idata)), record=record)

@@ -94,7 +94,7 @@ def _refusals(tmp_path: Path) -> list[tuple[list[str], str]]:
         (["run", str(small_study(tmp_path, "csvdup.toml", **{'kind = "simulated"': f'kind = "csv"\npath = "{bad_csv}"'}))],
          "duplicate column header(s) 'prosecution'"),
         (["run", str(small_study(tmp_path, "tomldup.toml", **{"draws = 1000": "draws = 1000\ndraws = 10"}))],
-         "not valid TOML"),
+         "key 'draws' is written twice"),
         (["data", "build", "--out", str(afile)], "the output folder is a file, not a folder"),
     ]
 

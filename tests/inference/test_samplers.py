@@ -31,9 +31,9 @@ def test_backend_layout(small_sim, backend):
     assert post["slope"].dtype == np.float64
     assert {"constant_data", "observed_data", "sample_stats"} <= set(fit.idata.groups())
     assert "diverging" in fit.idata.sample_stats and "energy" in fit.idata.sample_stats
-    t = fit.timings
+    t = fit.record.timings
     assert t.wall_s >= t.sampling_s >= 0 and t.wall_s >= t.compile_s > 0
-    assert post.attrs["tipcausal_likelihood"] == "cumulative_logit" and post.attrs["tipcausal_fit_key"] == fit.key
+    assert post.attrs["tipcausal_likelihood"] == "cumulative_logit" and post.attrs["tipcausal_fit_key"] == fit.record.key
 
 
 def test_unknown_backend_lists_valid():

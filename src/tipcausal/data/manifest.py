@@ -7,7 +7,6 @@ raises one InputError naming the manifest, section and key at fault.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from tipcausal.data.countries import SYSTEMS
 from tipcausal.data.scales import SCALES, Scale
 from tipcausal.core.errors import InputError
+from tipcausal.core.tomlfile import load_toml
 from tipcausal.core.provenance import hash_json
 from tipcausal.core.registry import library_files, lookup, resolve_file
 
@@ -187,10 +187,7 @@ def _source(raw: Any, where: str) -> SourceSpec:
 def load_manifest(path_or_name: str | Path | None = None) -> Manifest:
     """Read a manifest by library name (default ``"default"``) or path and validate every field."""
     path = resolve_file("default" if path_or_name is None else path_or_name, library_manifests(), "manifest")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = load_toml(path)
     _unknown(raw, {"manifest", "source", "derived"}, str(path))
     head = raw.get("manifest", {})
     _unknown(head, MANIFEST_KEYS, f"{path} [manifest]")

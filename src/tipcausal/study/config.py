@@ -10,13 +10,13 @@ of ``ModelSpec``, so a new model option needs no second list), priors, the ``[[c
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from tipcausal.core.errors import InputError
 from tipcausal.core.registry import library_files, lookup, resolve_file
+from tipcausal.core.tomlfile import load_toml
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.joint import check_joint_specs
 from tipcausal.models.spec import ModelSpec, Prior
@@ -221,10 +221,7 @@ def _check_sections(raw: dict[str, Any], src: str) -> None:
 def load_study(path_or_name: str | Path | None = None) -> Study:
     """Read a study by library name (default ``"default"``) or path, and validate every field."""
     path = resolve_file("default" if path_or_name is None else path_or_name, library_studies(), "study")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    raw = load_toml(path)
     src = str(path)
     _check_sections(raw, src)
     st, causal, out = raw.get("study", {}), raw.get("causal", {}), raw.get("output", {})

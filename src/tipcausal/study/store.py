@@ -38,14 +38,14 @@ def fit_provenance(fit: SpecFit | JointFit, label: str, context: FitContext,
     data = fit.data if isinstance(fit, SpecFit) else next(iter(fit.outcomes.values())).data
     spec = fit.spec if isinstance(fit, SpecFit) else fit.specs[0]
     prov = {
-        "study": context.study, "study_file": context.study_file, "outcome": label, "seed": fit.settings.seed,
-        "sampler": fit.settings.to_dict(), "data_hash": context.data_hash, "data_kind": context.data_kind,
+        "study": context.study, "study_file": context.study_file, "outcome": label, "seed": fit.record.settings.seed,
+        "sampler": fit.record.settings.to_dict(), "data_hash": context.data_hash, "data_kind": context.data_kind,
         "data_source": context.data_source, "dag_hash": context.dag_hash, "dag_source": context.dag_source,
         "data_build": context.data_build, "model_spec": spec.to_dict(), "model_hash": spec.hash,
-        "fit_key": fit.key, "treatment_sd": data.treatment_sd, "treatment_mean": data.treatment_mean,
+        "fit_key": fit.record.key, "treatment_sd": data.treatment_sd, "treatment_mean": data.treatment_mean,
         "covariate_scale": data.covariate_scale, "dropped_incomplete": data.dropped, "imputed": data.imputed,
-        "versions": context.versions, "created": provenance.utc_now(), "timings": fit.timings.to_dict(),
-        "sampler_notes": list(fit.notes), "diagnostics": fit.gate.to_dict(),
+        "versions": context.versions, "created": provenance.utc_now(), "timings": fit.record.timings.to_dict(),
+        "sampler_notes": list(fit.record.notes), "diagnostics": fit.gate.to_dict(),
         "allow_unconverged": context.allow_unconverged,
     }
     if identification is not None:

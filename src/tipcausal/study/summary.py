@@ -64,7 +64,7 @@ def _outcome_entry(result: StudyResult, name: str) -> dict[str, Any]:
         "n_countries": r.n_countries,
         "fit": relative_path(r.fit_path, result.out_dir),
         "model_hash": r.spec.hash,
-        "timings": r.fit.timings.to_dict(),
+        "timings": r.fit.record.timings.to_dict(),
         "baselines": [b.to_dict() for b in r.baselines],
         "loo": r.loo,
         "specifications": [spec_row(s, result.out_dir) for s in r.specifications],
