@@ -84,5 +84,5 @@ pd.DataFrame(correlation_summary(run.idata)).round(2)
 # come from the same code as everywhere else.
 
 # %%
-pd.DataFrame({s.outcome: summarise_effects(outcome_view(run.idata, s.outcome))["effects"]["expected_score"]
+pd.DataFrame({s.outcome: summarise_effects(outcome_view(run.idata, s.outcome)).average["expected_score"].to_dict()
               for s in specs}).T.round(3)

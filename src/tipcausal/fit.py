@@ -27,9 +27,9 @@ from tipcausal.models.build import build_model
 from tipcausal.models.families import stamp_family
 from tipcausal.models.joint import bind_joint, build_joint_model, correlation_summary, outcome_view
 from tipcausal.models.spec import ModelSpec
-from tipcausal.posterior.effects import effect_draws, effect_names, summarise_effects
-from tipcausal.posterior.loo import loo_summary
-from tipcausal.posterior.ppc import predictive_shares
+from tipcausal.posterior.effects import Effects, effect_draws, effect_names, summarise_effects
+from tipcausal.posterior.loo import LooSummary, loo_summary
+from tipcausal.posterior.ppc import PredictiveCheck, predictive_shares
 
 #: Minimum bulk ESS of the effect draws (the average effects the report states) for the gate to pass.
 EFFECT_ESS_MIN = 400
@@ -66,10 +66,14 @@ class Assessment:
     """What is reported of one outcome's fit: the gate, effects, PSIS-LOO and the predictive check."""
 
     gate: GateResult
-    effects: dict[str, Any]
-    loo: dict[str, Any]
-    ppc: dict[str, list]
-    pointwise_elpd: Any = field(default=None, repr=False)
+    effects: Effects
+    loo: LooSummary
+    ppc: PredictiveCheck
+
+    @property
+    def pointwise_elpd(self) -> Any:
+        """Each observation's elpd (for comparisons on common country-years)."""
+        return self.loo.pointwise
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,8 @@ def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
     draws = effect_draws(idata)
     gate = check_fit(gate_idata if gate_idata is not None else idata, extra=draws[list(effect_names(idata))],
                      extra_ess_min=EFFECT_ESS_MIN)
-    loo = loo_summary(idata, data.rows)
-    pointwise = loo.pop("pointwise")
-    return Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=loo,
-                      ppc=predictive_shares(idata, seed=seed), pointwise_elpd=pointwise)
+    return Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=loo_summary(idata, data.rows),
+                      ppc=predictive_shares(idata, seed=seed))
 
 
 def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool) -> SamplerRun:

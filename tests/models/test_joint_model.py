@@ -78,7 +78,7 @@ def test_outcome_view_reads_like_a_single_outcome_fit(joint_fit):
     single = bind_data(panel, specs()[0])
     assert view.observed_data["score"].size == single.n_obs
     # +1 SD of the within treatment with a true slope of 0.5 raises the expected score
-    assert effects["effects"]["expected_score"]["hdi_low"] > 0
+    assert effects.average["expected_score"].hdi_low > 0
 
 
 def test_joint_model_refuses_unsupported_options():

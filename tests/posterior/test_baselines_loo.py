@@ -70,8 +70,8 @@ def test_pointwise_log_likelihood_matches_the_model_likelihood(prior_fit):
 def test_loo_summary_names_influential_rows(prior_fit):
     idata, data = prior_fit
     loo = loo_summary(idata, data.rows)
-    assert loo["n"] == data.n_obs and np.isfinite(loo["elpd_loo"]) and loo["se"] > 0
+    assert loo.n == data.n_obs and np.isfinite(loo.elpd_loo) and loo.se > 0
     # prior draws predict badly and unevenly: many k > 0.7, each named by country and year
-    assert loo["warning"] and loo["n_k_over_0_7"] >= 1
-    first = loo["influential"][0]
+    assert loo.warning and loo.n_k_over_0_7 >= 1
+    first = loo.influential[0]
     assert first["country"] in set(data.rows["country"]) and first["k"] > 0.7

@@ -45,6 +45,7 @@ def test_effect_matches_hand_computation():
     d4 = prob_score_at_least(shifted, cut, 4) - prob_score_at_least(eta, cut, 4)
     assert d["p_score_ge_4"].values[0, 0] == pytest.approx(d4.mean(), rel=1e-12)
     s = summarise_effects(idt, d)
-    assert s["by_country"]["B"]["expected_score"]["mean"] < 0 < s["by_country"]["C"]["expected_score"]["mean"]
-    e = s["effects"]["expected_score"]
-    assert e["hdi_low"] <= e["hdi90_low"] <= e["mean"] <= e["hdi90_high"] <= e["hdi_high"]
+    assert s.by_country["B"]["expected_score"].mean < 0 < s.by_country["C"]["expected_score"].mean
+    e = s.average["expected_score"]
+    assert e.hdi_low <= e.hdi90_low <= e.mean <= e.hdi90_high <= e.hdi_high
+    assert s.to_dict()["effects"]["expected_score"] == e.to_dict()

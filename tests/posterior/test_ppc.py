@@ -25,8 +25,7 @@ def test_replicated_shares_match_model_probabilities():
     out = predictive_shares(idata, seed=9, n_draws=200)
     # every draw is the same parameter value, so replicated shares vary only by multinomial noise:
     # the mean over 200 replications has SE <= 0.5 / sqrt(200 * n); allow 4 SE
-    np.testing.assert_allclose(out["replicated_mean"], expected, atol=4 * 0.5 / np.sqrt(200 * n))
-    np.testing.assert_allclose(out["observed"], [0.2, 0.4, 0.2, 0.0, 0.2])
-    assert out["score"] == [1, 2, 3, 4, 5]
-    assert all(lo <= m <= hi for lo, m, hi in zip(out["replicated_low"], out["replicated_mean"],
-                                                 out["replicated_high"]))
+    np.testing.assert_allclose(out.replicated_mean, expected, atol=4 * 0.5 / np.sqrt(200 * n))
+    np.testing.assert_allclose(out.observed, [0.2, 0.4, 0.2, 0.0, 0.2])
+    assert out.score == (1, 2, 3, 4, 5)
+    assert all(lo <= m <= hi for lo, m, hi in zip(out.replicated_low, out.replicated_mean, out.replicated_high))

@@ -27,15 +27,15 @@ def test_recovers_the_average_effects(result):
     for outcome, r in result.outcomes.items():
         draws = effect_draws(r.idata)
         for key in ("expected_score", "p_score_ge_4"):
-            e = r.effects["effects"][key]
+            e = r.effects.average[key]
             mcse = float(az.mcse(draws[[key]])[key])
             truth = getattr(r.truth, key)
-            assert e["hdi90_low"] - 3 * mcse <= truth <= e["hdi90_high"] + 3 * mcse, (outcome, key, e, truth)
+            assert e.hdi90_low - 3 * mcse <= truth <= e.hdi90_high + 3 * mcse, (outcome, key, e, truth)
         if abs(r.truth.expected_score) > 0.1:  # clearly non-zero truth: the sign must be right
-            assert r.effects["effects"]["expected_score"]["mean"] * r.truth.expected_score > 0
-            assert r.effects["effects"]["expected_score"]["p_positive"] > 0.9
-        sd = r.effects["slope_sd"]
-        assert sd["hdi_low"] <= r.truth.slope_sd <= sd["hdi_high"], (outcome, sd)
+            assert r.effects.average["expected_score"].mean * r.truth.expected_score > 0
+            assert r.effects.average["expected_score"].p_positive > 0.9
+        sd = r.effects.slope_sd
+        assert sd.hdi_low <= r.truth.slope_sd <= sd.hdi_high, (outcome, sd)
 
 
 def test_gate_and_summary_shape(result):
@@ -64,7 +64,7 @@ def test_fits_saved_with_provenance(result):
         assert prov["model_spec"]["outcome"] == outcome and prov["versions"]["pymc"].startswith("5.28")
         # effects are computable from the saved file alone
         assert effect_draws(idata)["expected_score"].mean() == pytest.approx(
-            r.effects["effects"]["expected_score"]["mean"], rel=1e-9)
+            r.effects.average["expected_score"].mean, rel=1e-9)
     assert not list(result.out_dir.rglob("*.tmp"))
 
 

@@ -10,6 +10,7 @@ InferenceData (posterior + constant_data), so effects do not depend on the sampl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,20 +96,32 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     return ds
 
 
-def summarise_effects(idata: az.InferenceData, draws: xr.Dataset | None = None) -> dict[str, Any]:
-    """Average effects, per-country effects and the slope SD of one fit, as plain data."""
+@dataclass(frozen=True)
+class Effects:
+    """The causal quantities of one fit: average effects by name, per-country effects, the within slope's mean
+    and the SD of country slopes (None with a common slope)."""
+
+    average: Mapping[str, EffectSummary]
+    by_country: Mapping[str, Mapping[str, EffectSummary]]
+    slope_mean: EffectSummary
+    slope_sd: EffectSummary | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json form: ``effects``, ``by_country``, ``slope_mean`` and ``slope_sd`` (no P(> 0))."""
+        sd = None if self.slope_sd is None else {k: v for k, v in self.slope_sd.to_dict().items()
+                                                 if k != "p_positive"}
+        return {"effects": {k: v.to_dict() for k, v in self.average.items()},
+                "by_country": {c: {k: v.to_dict() for k, v in e.items()} for c, e in self.by_country.items()},
+                "slope_sd": sd, "slope_mean": self.slope_mean.to_dict()}
+
+
+def summarise_effects(idata: az.InferenceData, draws: xr.Dataset | None = None) -> Effects:
+    """Average effects, per-country effects, the within slope and the slope SD of one fit."""
     draws = effect_draws(idata) if draws is None else draws
     names = effect_names(idata)
-    out: dict[str, Any] = {"effects": {k: summarise(draws[k].values).to_dict() for k in names}}
-    out["by_country"] = {
-        str(c): {k: summarise(draws[f"country_{k}"].sel(country=c).values).to_dict() for k in names}
-        for c in draws.coords["country"].values
-    }
     post = idata.posterior
-    if "slope_sd" in post:
-        s = summarise(post["slope_sd"].values)
-        out["slope_sd"] = {"mean": s.mean, "hdi_low": s.hdi_low, "hdi_high": s.hdi_high,
-                           "hdi90_low": s.hdi90_low, "hdi90_high": s.hdi90_high}
-    s = summarise(post["slope_mean"].values)
-    out["slope_mean"] = s.to_dict()
-    return out
+    by_country = {str(c): {k: summarise(draws[f"country_{k}"].sel(country=c).values) for k in names}
+                  for c in draws.coords["country"].values}
+    return Effects(average={k: summarise(draws[k].values) for k in names}, by_country=by_country,
+                   slope_mean=summarise(post["slope_mean"].values),
+                   slope_sd=summarise(post["slope_sd"].values) if "slope_sd" in post else None)

@@ -8,7 +8,7 @@ for every sampler backend and for saved fits; it is not stored (it is large).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import arviz as az
@@ -42,12 +42,36 @@ def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
     return out.reshape(n_chain, n_draw, y.size)
 
 
-def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> dict[str, Any]:
-    """PSIS-LOO of one fit: elpd_loo, its SE, p_loo and the country-years with Pareto k > 0.7, plus
-    ``pointwise`` (each observation's elpd, an array; drop it before saving as JSON).
+@dataclass(frozen=True)
+class LooSummary:
+    """PSIS-LOO of one fit: elpd_loo, its SE, p_loo, Pareto-k counts and the most influential country-years;
+    ``pointwise`` holds each observation's elpd (not part of the summary)."""
 
-    ``rows`` are the model's observations (country, year) in order.
-    """
+    elpd_loo: float
+    se: float
+    p_loo: float
+    n: int
+    pareto_k_max: float
+    n_k_over_0_7: int
+    n_k_over_1: int
+    influential: tuple[dict[str, Any], ...]
+    pointwise: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def warning(self) -> bool:
+        """True when some country-year has Pareto k > 0.7 (the estimate is unreliable there)."""
+        return self.n_k_over_0_7 > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json form."""
+        return {"elpd_loo": self.elpd_loo, "se": self.se, "p_loo": self.p_loo, "n": self.n,
+                "pareto_k_max": self.pareto_k_max, "n_k_over_0_7": self.n_k_over_0_7, "n_k_over_1": self.n_k_over_1,
+                "warning": self.warning, "influential": list(self.influential)}
+
+
+def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> LooSummary:
+    """PSIS-LOO of one fit, naming the country-years with Pareto k > 0.7. ``rows`` are the model's observations
+    (country, year) in order."""
     ll = pointwise_log_likelihood(idata)
     post = idata.posterior
     ds = xr.Dataset({"score": (("chain", "draw", "obs"), ll)},
@@ -58,14 +82,12 @@ def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> dict[str, Any]:
     k = np.asarray(loo.pareto_k).reshape(-1)
     bad = np.flatnonzero(k > K_WARN)
     worst = bad[np.argsort(-k[bad])][:10]
-    return {
-        "elpd_loo": float(loo.elpd_loo), "se": float(loo.se), "p_loo": float(loo.p_loo), "n": int(k.size),
-        "pareto_k_max": float(k.max()), "n_k_over_0_7": int(bad.size), "n_k_over_1": int((k > 1).sum()),
-        "warning": bool(bad.size),
-        "influential": [{"country": str(rows["country"].iloc[i]), "year": int(rows["year"].iloc[i]),
-                         "k": float(k[i])} for i in worst],
-        "pointwise": np.asarray(loo.loo_i).reshape(-1),
-    }
+    return LooSummary(
+        elpd_loo=float(loo.elpd_loo), se=float(loo.se), p_loo=float(loo.p_loo), n=int(k.size),
+        pareto_k_max=float(k.max()), n_k_over_0_7=int(bad.size), n_k_over_1=int((k > 1).sum()),
+        influential=tuple({"country": str(rows["country"].iloc[i]), "year": int(rows["year"].iloc[i]),
+                           "k": float(k[i])} for i in worst),
+        pointwise=np.asarray(loo.loo_i).reshape(-1))
 
 
 def elpd_difference(pointwise: np.ndarray, reference: np.ndarray) -> tuple[float, float]:

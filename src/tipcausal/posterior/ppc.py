@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import arviz as az
 import numpy as np
 
@@ -10,7 +13,29 @@ from tipcausal.models.likelihoods import category_probs
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
-def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200) -> dict[str, list]:
+@dataclass(frozen=True)
+class PredictiveCheck:
+    """Observed share of each score and the replicated shares' mean and 94% interval."""
+
+    score: tuple[Any, ...]
+    observed: tuple[float, ...]
+    replicated_mean: tuple[float, ...]
+    replicated_low: tuple[float, ...]
+    replicated_high: tuple[float, ...]
+
+    @property
+    def inside(self) -> int:
+        """How many observed shares lie inside their 94% predictive interval."""
+        return int(sum(lo <= o <= hi for o, lo, hi in zip(self.observed, self.replicated_low, self.replicated_high)))
+
+    def to_dict(self) -> dict[str, list]:
+        """The summary.json form."""
+        return {"score": list(self.score), "observed": list(self.observed),
+                "replicated_mean": list(self.replicated_mean), "replicated_low": list(self.replicated_low),
+                "replicated_high": list(self.replicated_high)}
+
+
+def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200) -> PredictiveCheck:
     """Observed score shares and replicated shares (``n_draws`` posterior draws, multinomial noise)."""
     rng = np.random.default_rng(seed)
     post = idata.posterior
@@ -28,6 +53,6 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     obs_shares = np.bincount(observed, minlength=n_cat) / len(observed)
     low, high = np.quantile(shares, [0.03, 0.97], axis=0)
     labels = fam.ppc_labels(threshold)
-    return {"score": labels, "observed": obs_shares.tolist(),
-            "replicated_mean": shares.mean(axis=0).tolist(), "replicated_low": low.tolist(),
-            "replicated_high": high.tolist()}
+    return PredictiveCheck(score=tuple(labels), observed=tuple(obs_shares.tolist()),
+                           replicated_mean=tuple(shares.mean(axis=0).tolist()), replicated_low=tuple(low.tolist()),
+                           replicated_high=tuple(high.tolist()))

@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 from tipcausal.causal.adjustment import minimal_adjustment_sets, optimal_adjustment_set
 from tipcausal.causal.drawing import STYLE, dag_figure
 from tipcausal.causal.graph import CausalGraph
+from tipcausal.posterior.effects import EffectSummary
+from tipcausal.posterior.ppc import PredictiveCheck
 
 if TYPE_CHECKING:
     from tipcausal.study.config import Study
@@ -59,18 +61,18 @@ def forest_figure(summary: Mapping[str, Any]) -> Figure:
     return fig
 
 
-def caterpillar_figure(by_country: Mapping[str, Mapping[str, Any]], truth: Mapping[str, Any] | None = None,
+def caterpillar_figure(by_country: Mapping[str, Mapping[str, Mapping[str, EffectSummary]]], truth: Mapping[str, Any] | None = None,
                        key: str = "expected_score") -> Figure:
     """Country effects for each outcome, sorted, with 94% HDIs (and true values for simulated data)."""
     outcomes = list(by_country)
     fig = Figure(figsize=(4.2 * len(outcomes), 4.2))
     axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
-        items = sorted(by_country[o].items(), key=lambda kv: kv[1][key]["mean"])
+        items = sorted(by_country[o].items(), key=lambda kv: kv[1][key].mean)
         x = np.arange(len(items))
-        means = np.array([v[key]["mean"] for _, v in items])
-        lo = np.array([v[key]["hdi_low"] for _, v in items])
-        hi = np.array([v[key]["hdi_high"] for _, v in items])
+        means = np.array([v[key].mean for _, v in items])
+        lo = np.array([v[key].hdi_low for _, v in items])
+        hi = np.array([v[key].hdi_high for _, v in items])
         ax.vlines(x, lo, hi, color=STYLE["treatment"], alpha=0.35, lw=1.2)
         ax.plot(x, means, ".", color=STYLE["treatment"], ms=3.5, label="posterior mean, 94% HDI")
         t = (truth or {}).get(o)
@@ -88,17 +90,17 @@ def caterpillar_figure(by_country: Mapping[str, Mapping[str, Any]], truth: Mappi
     return fig
 
 
-def ppc_figure(ppc: Mapping[str, Mapping[str, list]]) -> Figure:
+def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
     """Observed score shares against posterior predictive shares (mean and 94% interval) per outcome."""
     outcomes = list(ppc)
     fig = Figure(figsize=(4.2 * len(outcomes), 3.4))
     axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
         p = ppc[o]
-        s = np.array(p["score"])
-        ax.bar(s, p["observed"], color="#d6eaf8", edgecolor="#5d6d7e", label="observed")
-        mean = np.array(p["replicated_mean"])
-        ax.errorbar(s, mean, yerr=[mean - np.array(p["replicated_low"]), np.array(p["replicated_high"]) - mean],
+        s = np.array(p.score)
+        ax.bar(s, p.observed, color="#d6eaf8", edgecolor="#5d6d7e", label="observed")
+        mean = np.array(p.replicated_mean)
+        ax.errorbar(s, mean, yerr=[mean - np.array(p.replicated_low), np.array(p.replicated_high) - mean],
                     fmt="o", color=STYLE["outcome"], capsize=4, label="replicated (94%)")
         ax.set_title(o.capitalize(), fontsize=10)
         ax.set_xlabel("score")

@@ -32,7 +32,7 @@ def _environment() -> Environment:
 
 
 def _top_bottom(by_country: dict[str, Any], key: str = "expected_score", k: int = 5) -> dict[str, list]:
-    items = sorted(by_country.items(), key=lambda kv: kv[1][key]["mean"])
+    items = sorted(by_country.items(), key=lambda kv: kv[1][key].mean)
     return {"lowest": items[:k], "highest": list(reversed(items[-k:]))}
 
 
@@ -51,12 +51,12 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
                                                           study.adjustment, study.assume_absorbed)),
         "forest_uri": figures.to_data_uri(figures.forest_figure(summary["outcomes"])),
         "caterpillar_uri": figures.to_data_uri(figures.caterpillar_figure(
-            {o: r.effects["by_country"] for o, r in result.outcomes.items()}, truth_by_country or None)),
+            {o: r.effects.by_country for o, r in result.outcomes.items()}, truth_by_country or None)),
         "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
         "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
                                                                                 "country_sd", "year_sd"]), dpi=80)
                       for o, r in result.outcomes.items()},
-        "top_bottom": {o: _top_bottom(r.effects["by_country"]) for o, r in result.outcomes.items()},
+        "top_bottom": {o: _top_bottom(r.effects.by_country) for o, r in result.outcomes.items()},
         "priors": [(name, prior.describe(), PRIOR_ROLES[name]) for name, prior in first.spec.active_priors().items()],
         "citations": result.panel.meta.get("citations") or CITATIONS[result.panel.kind],
         "any_failed": not result.passed,

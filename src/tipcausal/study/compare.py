@@ -62,7 +62,7 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             path = folder / f"{outcome}.nc"
             save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc")
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
-            s = fit.assessment.effects["slope_mean"]
-            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}; within slope {s['mean']:+.3f} "
-                f"[{s['hdi_low']:+.3f}, {s['hdi_high']:+.3f}]")
+            s = fit.assessment.effects.slope_mean
+            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}; within slope {s.mean:+.3f} "
+                f"[{s.hdi_low:+.3f}, {s.hdi_high:+.3f}]")
     return rows, joint

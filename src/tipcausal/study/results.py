@@ -14,7 +14,9 @@ from tipcausal.causal.identify import Identification
 from tipcausal.causal.variants import VariantIdentification
 from tipcausal.data.panel import Panel
 from tipcausal.fit import JointFit, SpecFit
-from tipcausal.posterior.loo import ElpdComparison
+from tipcausal.posterior.effects import Effects
+from tipcausal.posterior.loo import ElpdComparison, LooSummary
+from tipcausal.posterior.ppc import PredictiveCheck
 from tipcausal.study.config import Study
 
 
@@ -74,17 +76,17 @@ class OutcomeResult:
         return self.fit.gate
 
     @property
-    def effects(self) -> dict[str, Any]:
+    def effects(self) -> Effects:
         """The primary fit's effects (average, per country, slope mean and SD)."""
         return self.fit.assessment.effects
 
     @property
-    def ppc(self) -> dict[str, list]:
+    def ppc(self) -> PredictiveCheck:
         """The primary fit's predictive check of score shares."""
         return self.fit.assessment.ppc
 
     @property
-    def loo(self) -> dict[str, Any]:
+    def loo(self) -> LooSummary:
         """The primary fit's PSIS-LOO summary."""
         return self.fit.assessment.loo
 

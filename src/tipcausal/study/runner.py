@@ -120,12 +120,12 @@ def _truth(sim: SimulatedPanel | None, fit: SpecFit, outcome: str) -> Truth | No
 
 def _report_fit(say: Progress, outcome: str, fit: SpecFit) -> None:
     gate, a = fit.gate, fit.assessment
-    es = a.effects["effects"]["expected_score"]
+    es = a.effects.average["expected_score"]
     verdict = "PASS" if gate.passed else "FAIL: " + "; ".join(gate.reasons)
     say(f"    {outcome}: {fit.data.n_obs} country-years, {len(fit.data.coords['country'])} countries; diagnostics "
-        f"{verdict}; effect on expected score {es['mean']:+.3f} [{es['hdi_low']:+.3f}, {es['hdi_high']:+.3f}]")
-    if a.loo["warning"]:
-        say(f"    {outcome}: PSIS-LOO warning: {a.loo['n_k_over_0_7']} country-year(s) with Pareto k > 0.7")
+        f"{verdict}; effect on expected score {es.mean:+.3f} [{es.hdi_low:+.3f}, {es.hdi_high:+.3f}]")
+    if a.loo.warning:
+        say(f"    {outcome}: PSIS-LOO warning: {a.loo.n_k_over_0_7} country-year(s) with Pareto k > 0.7")
 
 
 def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitContext:

@@ -36,28 +36,27 @@ def spec_row(s: Specification, out_dir: Path) -> dict[str, Any]:
         notes.append(f"{sum(data.imputed.values())} covariate value(s) imputed")
     if spec.measurement_error is not None and not isinstance(spec.measurement_error, str):
         notes.append("measurement SD given by the study, not measured")
-    ppc = a.ppc
+    effects = a.effects.to_dict()
     return {
         "name": s.name,
         "description": ("joint 3-P model (LKJ-correlated country effects); " if s.joint else "")
         + spec.describe() + "".join(f"; {n}" for n in notes),
         "likelihood": spec.likelihood, "joint": s.joint, "n_obs": data.n_obs,
         "n_countries": len(data.coords["country"]), "diagnostics": fit.gate.to_dict(),
-        "effects": a.effects["effects"], "slope_mean": a.effects["slope_mean"],
-        "slope_sd": a.effects.get("slope_sd"), "loo": a.loo, "fit": relative_path(s.fit_path, out_dir),
+        "effects": effects["effects"], "slope_mean": effects["slope_mean"],
+        "slope_sd": effects["slope_sd"], "loo": a.loo.to_dict(), "fit": relative_path(s.fit_path, out_dir),
         "model_hash": spec.hash, "elpd_diff": s.comparison.diff, "elpd_diff_se": s.comparison.se,
-        "loo_note": s.comparison.note, "ppc": ppc,
-        "ppc_inside": int(sum(lo <= o <= hi for o, lo, hi in zip(ppc["observed"], ppc["replicated_low"],
-                                                                 ppc["replicated_high"]))),
+        "loo_note": s.comparison.note, "ppc": a.ppc.to_dict(), "ppc_inside": a.ppc.inside,
     }
 
 
 def _outcome_entry(result: StudyResult, name: str) -> dict[str, Any]:
     r = result.outcomes[name]
+    effects = r.effects.to_dict()
     entry: dict[str, Any] = {
-        "effects": r.effects["effects"],
-        "slope_sd": r.effects.get("slope_sd"),
-        "slope_mean": r.effects["slope_mean"],
+        "effects": effects["effects"],
+        "slope_sd": effects["slope_sd"],
+        "slope_mean": effects["slope_mean"],
         "diagnostics": r.gate.to_dict(),
         "identification": r.identification.to_dict(),
         "n_obs": r.n_obs,
@@ -66,7 +65,7 @@ def _outcome_entry(result: StudyResult, name: str) -> dict[str, Any]:
         "model_hash": r.spec.hash,
         "timings": r.fit.record.timings.to_dict(),
         "baselines": [b.to_dict() for b in r.baselines],
-        "loo": r.loo,
+        "loo": r.loo.to_dict(),
         "specifications": [spec_row(s, result.out_dir) for s in r.specifications],
     }
     if r.truth is not None:
