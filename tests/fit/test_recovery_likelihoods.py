@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import link_panel
+from helpers import link_panel, sampler_seed
 from tipcausal.data.panel import Panel
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.posterior.effects import RECOVERY_PROB
@@ -27,7 +27,7 @@ def simulate(link: str, seed: int, n_countries: int = 90, n_years: int = 12) -> 
 def fit(panel: Panel, **options):
     spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                      region_intercepts=False, **options)
-    settings = SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=4)
+    settings = SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=sampler_seed(4))
     return fit_specification(panel, spec, settings).idata
 
 

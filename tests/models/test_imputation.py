@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import confounded_panel
+from helpers import confounded_panel, sampler_seed
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.models.binding import bind_data
 
@@ -54,7 +54,8 @@ def test_imputation_binding_priors_and_counts():
 def test_imputation_keeps_rows_recovers_slope_and_learns_missing_values():
     panel, truth = simulate(seed=5)
     s = spec(missing="impute")
-    fit = fit_specification(panel, s, SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=2))
+    settings = SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=sampler_seed(2))
+    fit = fit_specification(panel, s, settings)
     run, data = fit, fit.data
     gate = check_fit(run.idata)
     assert gate.passed, gate.reasons

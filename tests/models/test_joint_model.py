@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import joint_panel
+from helpers import joint_panel, sampler_seed
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.posterior.effects import summarise_effects
 from tipcausal.core.errors import InputError
@@ -40,7 +40,8 @@ def covered(draws, truth, prob):
 def joint_fit():
     panel = simulate_joint(seed=11)
     s = specs()
-    fit = fit_joint(panel, s, SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=5))
+    settings = SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=sampler_seed(5))
+    fit = fit_joint(panel, s, settings)
     return panel, fit.idata
 
 

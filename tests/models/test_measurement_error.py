@@ -11,6 +11,7 @@ from tipcausal.core.errors import InputError
 from tipcausal.checks.measurement_error import simulate_me_panel
 from tipcausal.models.binding import bind_data
 from tipcausal.models.spec import ModelSpec
+from helpers import sampler_seed
 from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 
@@ -18,7 +19,7 @@ from tipcausal.inference.sampling import SamplerSettings
 def fit(panel, **options):
     spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
                      region_intercepts=False, **options)
-    settings = SamplerSettings(draws=800, tune=800, chains=4, target_accept=0.9, seed=3)
+    settings = SamplerSettings(draws=1500, tune=1000, chains=4, target_accept=0.9, seed=sampler_seed(3))
     return fit_specification(panel, spec, settings).idata
 
 

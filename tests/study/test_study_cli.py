@@ -64,6 +64,17 @@ def test_unconverged_run_is_written_flagged_and_exits_nonzero(tmp_path):
     assert summary["outcomes"]["protection"]["diagnostics"]["verdict"] == "fail"
     assert "DIAGNOSTICS FAILED" in (out / "report.html").read_text()
     assert (out / "fits" / "protection.nc").is_file()
+    # fit paths are relative to the output folder; the summary and the fit record whether unconverged was allowed
+    assert summary["outcomes"]["protection"]["fit"] == "fits/protection.nc"
+    assert summary["outcomes"]["protection"]["specifications"][0]["fit"] == "fits/protection.nc"
+    assert summary["provenance"]["allow_unconverged"] is False
+    res = runner.invoke(app, ["run", str(p), "--draws", "40", "--tune", "40", "--chains", "2", "--out", str(out),
+                              "--quiet", "--allow-unconverged"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["all_passed"] is False and summary["provenance"]["allow_unconverged"] is True
+    prov = json.loads((out / "fits" / "protection.provenance.json").read_text())
+    assert prov["allow_unconverged"] is True and prov["fit_key"]
 
 
 def test_help_lists_every_command_with_its_summary_and_every_run_option():
