@@ -15,7 +15,6 @@ from typing import Any
 
 from tipcausal.core import io
 from tipcausal.core.rundir import check_output_dir, staged_run
-from tipcausal.inference.sampling import configure_jax
 from tipcausal.report.render import write_report
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.results import StudyResult
@@ -54,9 +53,6 @@ def run(study: Study | str | Path | None = None, *, progress: Callable[[str], No
     summary.json and report.html beside its fits."""
     study = study if isinstance(study, Study) else load_study(study)
     out_dir = check_output_dir(study.output_dir)
-    if study.sampler.backend == "numpyro":
-        for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
-            (progress or (lambda m: None))(note)
     prepared = prepare(study, progress)  # every input check: nothing is written before it passes
     with staged_run(out_dir) as staging:
         result = run_study(study, prepared=prepared, write_dir=staging, progress=progress,

@@ -47,10 +47,7 @@ def _result(base, options: dict, with_binary: bool = False) -> StudyResult:
         binary = fabricated_fit(prepared.panel, replace(spec, likelihood="binary_logit"), seed=1)
         rows.append(Specification("binary", binary, out / "fits" / "b.nc", comparison_with(binary, fit)))
     outcome = OutcomeResult(outcome=OUTCOME, identification=prepared.identification[OUTCOME], fit=fit,
-                            fit_path=rows[0].fit_path, provenance={"timings": fit.record.timings.to_dict(),
-                                                                   "treatment_sd": fit.data.treatment_sd,
-                                                                   "dropped_incomplete": fit.data.dropped},
-                            specifications=tuple(rows))
+                            fit_path=rows[0].fit_path, specifications=tuple(rows))
     return StudyResult(study=study, graph=prepared.graph, panel=prepared.panel, outcomes={OUTCOME: outcome},
                        out_dir=Path(out), variants=variants, dag_tests=tests, versions={"tipcausal": "test"},
                        created="now")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -20,9 +20,7 @@ from tipcausal.causal.drawing import STYLE, dag_figure
 from tipcausal.causal.graph import CausalGraph
 from tipcausal.posterior.effects import EffectSummary
 from tipcausal.posterior.ppc import PredictiveCheck
-
-if TYPE_CHECKING:
-    from tipcausal.study.config import Study
+from tipcausal.study.config import Study
 
 EFFECT_LABELS = {"expected_score": "Expected score (1-5)", "p_score_ge_4": "P(score >= 4)"}
 

@@ -55,7 +55,6 @@ class OutcomeResult:
     identification: Identification
     fit: SpecFit
     fit_path: Path
-    provenance: Mapping[str, Any]
     specifications: tuple[Specification, ...]
     baselines: tuple[Any, ...] = ()
     truth: Truth | None = None

@@ -71,7 +71,11 @@ def _covariates(study: Study, graph: CausalGraph) -> tuple[str, ...]:
 
 
 def prepare(study: Study, progress: Progress | None = None) -> Prepared:
-    """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs."""
+    """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs. With the
+    numpyro backend, JAX gets one CPU device per chain first, before anything here can import it."""
+    if study.sampler.backend == "numpyro":
+        for note in configure_jax(study.sampler.chains):
+            (progress or log.info)(note)
     graph = load_dag(study.dag)
     panel, sim = study_panel(study, graph, progress)
     covariates = _covariates(study, graph)
@@ -136,7 +140,7 @@ def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitC
 
 
 def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tuple[Path, Path], say: Progress,
-                 progress: bool) -> dict[str, tuple[SpecFit, Path, dict[str, Any]]]:
+                 progress: bool) -> dict[str, tuple[SpecFit, Path]]:
     write_dir, out_dir = dirs
     s = study.sampler
     fits = {}
@@ -148,7 +152,7 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
         save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc")
         path = out_dir / "fits" / f"{outcome}.nc"
         _report_fit(say, outcome, fit)
-        fits[outcome] = (fit, path, prov)
+        fits[outcome] = (fit, path)
     return fits
 
 
@@ -157,10 +161,7 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     """Run every stage of ``study`` (``prepared``: its checked inputs, else prepared here), saving each fit into
     ``write_dir`` (default: the study's output folder) under the paths it will have in the output folder; never
     raises on an unconverged fit."""
-    say = progress or (lambda msg: log.info(msg))
-    if study.sampler.backend == "numpyro":
-        for note in configure_jax(study.sampler.chains):  # before anything below can import JAX
-            say(note)
+    say = progress or log.info
     prepared = prepared or prepare(study, say)
     panel, out_dir = prepared.panel, Path(study.output_dir)
     write_dir = write_dir or out_dir
@@ -177,15 +178,15 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     context = _context(study, prepared, versions)
     primary = _fit_primary(study, prepared, context, (write_dir, out_dir), say, show_sampler_progress)
     extra, joint = fit_alternatives(study.alternatives, prepared.specs, panel, study.sampler,
-                                    {o: f for o, (f, _, _) in primary.items()}, (write_dir, out_dir), context,
+                                    {o: f for o, (f, _) in primary.items()}, (write_dir, out_dir), context,
                                     say, show_sampler_progress) if study.alternatives else ({}, None)
     outcomes = {}
-    for outcome, (fit, path, prov) in primary.items():
+    for outcome, (fit, path) in primary.items():
         spec = fit.spec
         rows = (Specification("primary", fit, path, comparison_with(fit, None)), *extra.get(outcome, []))
         outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
-            provenance=prov, specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
+            specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
             baselines=tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
     return StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
                        variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
