@@ -1,16 +1,19 @@
-"""One closed, keyword-only sampler interface over PyMC's NUTS backends.
+"""One closed, keyword-only sampler interface over NUTS backends for PyMC models.
 
 ``SamplerSettings`` (backend, draws, tune, chains, target acceptance, seed) are validated when they are made,
 so a study with ``chains = 0`` is refused when it is loaded. ``sample(model, settings)`` returns a
 ``SamplerRun``: the InferenceData (same groups, variables and dims for every backend) and timings split
 into compile and sampling time. ``tipcausal.fit`` is its only caller.
 
-Backends (``SAMPLERS``): ``numpyro`` (default: JAX, float64, one XLA host device per chain so
-chains run in parallel), ``pymc`` (PyMC's own NUTS, multiprocess chains) and ``nutpie`` (numba;
+Backends (``SAMPLERS``): ``numpyro`` (default: numpyro's NUTS kernel on the model's log density compiled
+to JAX with the data as arguments, ``tipcausal.inference.density`` and ``.nuts``, so models that differ only in
+data share one compiled program; float64, one XLA host device per chain so chains run in parallel), ``pymc`` (PyMC's own NUTS, multiprocess chains) and ``nutpie`` (numba;
 ``pip install 'tipcausal[nutpie]'``). JAX reads ``XLA_FLAGS`` once, when it is first imported;
 ``configure_jax(chains)`` sets it before that and warns loudly when it is too late. JAX's
 persistent compilation cache is switched on (``TIPCAUSAL_JAX_CACHE``, default
-``~/.cache/tipcausal/jax``) so repeated fits of the same model skip most compilation.
+``~/.cache/tipcausal/jax``), so a second process fitting a model of the same structure loads the compiled
+programs instead of compiling them. ``compile_s`` is the time a fit spent outside NUTS transitions (building
+the density, compiling or loading the programs, starting points, the posterior's variables).
 """
 
 from __future__ import annotations
@@ -112,53 +115,63 @@ def configure_jax(chains: int) -> list[str]:
     return notes
 
 
-class _CompileTimer:
-    """Records JAX compile durations (trace, lowering, XLA compile) and when each finished."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[float, float]] = []
-        self.active = False
-
-    def __call__(self, event: str, duration: float, **_: object) -> None:
-        if self.active and event.startswith("/jax/core/compile/"):
-            self.events.append((time.perf_counter(), duration))
-
-    def total(self, until: float = float("inf")) -> float:
-        """Compile seconds of the events that finished by ``until``."""
-        return sum(d for t, d in self.events if t <= until)
-
-
-_COMPILE_TIMER = _CompileTimer()
-_TIMER_REGISTERED = False
-
-
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
                     progress: bool) -> SamplerRun:
-    global _TIMER_REGISTERED
     notes = configure_jax(chains)
-    import jax
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
-    if not _TIMER_REGISTERED:
-        jax.monitoring.register_event_duration_secs_listener(_COMPILE_TIMER)
-        _TIMER_REGISTERED = True
-    chain_method = "parallel" if jax.local_device_count() >= chains else "sequential"
-    _COMPILE_TIMER.events, _COMPILE_TIMER.active = [], True
+    from tipcausal.inference import nuts
+    from tipcausal.inference.density import model_density
+
     start = time.perf_counter()
-    try:
-        with model:
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept,
-                              random_seed=seed, nuts_sampler="numpyro", progressbar=progress,
-                              compute_convergence_checks=False,
-                              nuts_sampler_kwargs={"chain_method": chain_method})
-    finally:
-        _COMPILE_TIMER.active = False
+    density = model_density(model)
+    starts = nuts.initial_points(model, density, chains, seed)
+    bar = _ProgressBar(tune + draws, chains) if progress else None
+    result = nuts.run_nuts(density, starts, draws=draws, tune=tune, target_accept=target_accept, seed=seed,
+                           progress=bar.update if bar else None)
+    if bar:
+        bar.close()
+    posterior = result.posterior
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    attrs = {"sampling_time": result.sampling_s, "tuning_steps": tune, "inference_library": "numpyro",
+             "inference_library_version": _version("numpyro")}
+    idata = az.from_dict(posterior=posterior, sample_stats=nuts.sample_stats(result.stats),
+                         observed_data=find_observations(model), constant_data=find_constants(model),
+                         coords=coords, dims=dims, attrs=attrs)
     wall = time.perf_counter() - start
-    # PyMC's window covers numpyro's run (which compiles first, then samples); compiles that finished
-    # within the first ``inner`` seconds happened in that window, later ones are post-processing.
-    inner = float(idata.posterior.attrs.get("sampling_time", wall))
-    sampling = max(inner - _COMPILE_TIMER.total(until=start + inner), 0.0)
-    return SamplerRun(idata=idata, backend="numpyro", wall_s=wall, compile_s=wall - sampling,
-                      sampling_s=sampling, notes=tuple(notes))
+    notes = list(notes)
+    if density.padded_rows != density.n_rows:
+        notes.append(f"rows padded {density.n_rows} -> {density.padded_rows} (masked) to share compiled programs")
+    return SamplerRun(idata=idata, backend="numpyro", wall_s=wall, compile_s=wall - result.sampling_s,
+                      sampling_s=result.sampling_s, notes=tuple(notes))
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+class _ProgressBar:
+    """A text progress bar over warmup and sampling iterations (all chains advance together)."""
+
+    def __init__(self, total: int, chains: int) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, desc=f"NUTS ({chains} chains) warmup", unit="it", leave=False)
+        self._tune_done = 0
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if phase == "warmup":
+            self._bar.n = done
+            self._tune_done = done
+        else:
+            self._bar.set_description_str(self._bar.desc.replace("warmup", "sampling"), refresh=False)
+            self._bar.n = self._tune_done + done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
 
 
 def _sample_pymc(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,

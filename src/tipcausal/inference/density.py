@@ -1,0 +1,225 @@
+"""A PyMC model's log density as a JAX function of (parameters, data), so one compiled program serves every
+dataset of the same structure.
+
+PyMC's own JAX path bakes the data into the program as constants, so each dataset is a new program for XLA to
+compile. ``model_density(model)`` instead turns the model's ``pm.Data`` containers and the values of its observed
+variables into *arguments* of the log density (and of the map from unconstrained draws to the posterior's
+variables). Two fits whose models differ only in data then lower to the same XLA program, which JAX's in-memory
+and persistent compilation caches reuse.
+
+Rows are padded to a bucket (``ROW_BUCKET``): the arrays on the ``obs`` dim are padded with zeros to the next
+multiple, and each observed variable on that dim is weighted by a 0/1 row mask, so datasets with 1,929 and 1,936
+country-years share one program and the padded rows add exactly nothing to the log density. A model with a free
+variable on the ``obs`` dim (the measurement-error model's latent treatment) is not padded, since padding would
+add parameters; it compiles once per row count.
+
+Remaining constants (prior scales, dimension lengths, and per-country counts that some options compute from the
+data) stay in the program: two models that differ in them are different programs, and XLA's cache key (the
+whole program text) can never confuse them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.graph.traversal import graph_inputs
+from pytensor.graph.fg import FunctionGraph
+from pytensor.graph.replace import clone_replace
+from pytensor.printing import debugprint
+
+ROW_DIM = "obs"
+#: Rows are padded up to a multiple of this (2,082 -> 2,112; 1,929..1,936 -> 1,984).
+ROW_BUCKET = 64
+
+
+@dataclass(frozen=True)
+class Block:
+    """One value variable's slice of the flat unconstrained parameter vector."""
+
+    name: str
+    shape: tuple[int, ...]
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class DensityProgram:
+    """The structure of a model's density: JAX functions of (flat unconstrained vector, data) and the layout of
+    the vector. Shared, in one process, by every model whose graph is the same up to its data."""
+
+    key: str
+    logp: Callable[..., Any]
+    constrain: Callable[..., tuple[Any, ...]]
+    blocks: tuple[Block, ...]
+    output_names: tuple[str, ...]
+
+    @property
+    def dim(self) -> int:
+        """Length of the flat unconstrained parameter vector."""
+        return self.blocks[-1].stop if self.blocks else 0
+
+
+@dataclass(frozen=True)
+class ModelDensity:
+    """A model's density program and its data (padded arrays, in the order the program takes them).
+
+    ``program.logp(theta, data)`` is the joint log density (Jacobians included); ``program.constrain(theta,
+    data)`` returns the posterior's variables (constrained free variables and deterministics).
+    """
+
+    program: DensityProgram
+    data: tuple[np.ndarray, ...]
+    n_rows: int
+    padded_rows: int
+    cached: bool
+
+    @property
+    def dim(self) -> int:
+        """Length of the flat unconstrained parameter vector."""
+        return self.program.dim
+
+    def flatten(self, point: dict[str, np.ndarray]) -> np.ndarray:
+        """A point (value-variable name -> array) as one flat vector."""
+        return np.concatenate([np.asarray(point[b.name], dtype=np.float64).ravel() for b in self.program.blocks])
+
+
+#: Density programs made in this process, by structure key.
+_PROGRAMS: dict[str, DensityProgram] = {}
+
+
+def _padded(values: np.ndarray, rows: int) -> np.ndarray:
+    extra = rows - values.shape[0]
+    if extra <= 0:
+        return values
+    return np.concatenate([values, np.zeros((extra,) + values.shape[1:], dtype=values.dtype)])
+
+
+def _on_rows(model: pm.Model, name: str) -> bool:
+    dims = model.named_vars_to_dims.get(name) or ()
+    return bool(dims) and dims[0] == ROW_DIM
+
+
+def _structure_key(inputs: list[Any], outputs: list[Any]) -> str:
+    """A hash of the graph (ops, wiring, static types) and of every constant's value, so two models share a
+    key only when they are the same function of their inputs."""
+    text = io.StringIO()
+    debugprint(outputs, file=text, print_type=True, print_shape=True)
+    digest = hashlib.sha256(text.getvalue().encode())
+    for var in inputs:
+        digest.update(f"{var.name}:{var.type}".encode())
+    for var in graph_inputs(outputs):
+        if isinstance(var, SharedVariable):  # dimension lengths
+            digest.update(f"{var.name}={np.asarray(var.get_value()).tolist()}".encode())
+        elif isinstance(var, Constant):
+            digest.update(str(var.type).encode())
+            digest.update(np.ascontiguousarray(var.data).tobytes())
+    return digest.hexdigest()
+
+
+def _jaxify(inputs: list[Any], outputs: list[Any]) -> Callable[..., Any]:
+    """``outputs`` as a JAX function of ``inputs``. Like PyMC's ``get_jaxified_graph``, but without PyTensor's
+    elementwise fusion: XLA fuses on its own, and fusion orders a fused op's inputs differently from one call to
+    the next, which makes the same model a different XLA program (a compilation-cache miss) each time."""
+    import pymc.sampling.jax  # noqa: F401  (registers PyMC's JAX conversions of its own ops)
+    from pytensor.compile import mode
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
+    outputs = clone_replace(outputs, replace={v: pt.constant(v.get_value(borrow=True)) for v in shared})
+    fgraph = FunctionGraph(inputs=inputs, outputs=outputs, clone=True)
+    mode.JAX.excluding("fusion").optimizer.rewrite(fgraph)
+    return jax_funcify(fgraph)
+
+
+def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
+    """The log density of ``model`` with its data as arguments (rows padded to a multiple of ``bucket``)."""
+    n_rows = len(model.coords[ROW_DIM]) if ROW_DIM in model.coords else 0
+    free_on_rows = any(_on_rows(model, v.name) for v in model.free_RVs)
+    padded = n_rows if (free_on_rows or not n_rows) else -(-n_rows // bucket) * bucket
+
+    replace: dict[Any, Any] = {}
+    inputs: list[Any] = []
+    arrays: list[np.ndarray] = []
+
+    def lift(var: Any, value: np.ndarray, on_rows: bool) -> None:
+        value = np.asarray(value)
+        if on_rows:
+            value = _padded(value, padded)
+        new = pt.tensor(name=f"{var.name or 'observed'}__arg", dtype=value.dtype, shape=value.shape)
+        replace[var] = new
+        inputs.append(new)
+        arrays.append(value)
+
+    if padded != n_rows:  # every shape on the row dim follows its length
+        replace[model.dim_lengths[ROW_DIM]] = pt.constant(padded, dtype="int64")
+    for var in model.data_vars:
+        lift(var, var.get_value(), _on_rows(model, var.name))
+    masked = []
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        on_rows = _on_rows(model, rv.name) and padded != n_rows
+        if value not in replace:
+            lift(value, value.data if isinstance(value, Constant) else value.get_value(), on_rows)
+        masked.append(on_rows)
+    row_mask = pt.tensor("row_mask__arg", dtype="float64", shape=(padded,))
+    if any(masked):
+        inputs.append(row_mask)
+        arrays.append((np.arange(padded) < n_rows).astype(np.float64))
+
+    # one logp graph for every variable (PyMC derives it once); free terms include their Jacobians
+    n_free = len(model.free_RVs)
+    terms = model.logp(vars=[*model.free_RVs, *model.observed_RVs, *model.potentials], sum=False)
+    outputs = list(pm.util.get_default_varnames(model.unobserved_value_vars, include_transformed=False))
+    graphs = clone_replace([*terms, *outputs], replace=replace, rebuild_strict=False)
+    terms_g, output_graphs = graphs[:len(terms)], graphs[len(terms):]
+    summed = [t.sum() for t in terms_g[:n_free]]
+    for term, on_rows in zip(terms_g[n_free:n_free + len(masked)], masked):
+        summed.append((term * row_mask).sum() if on_rows else term.sum())
+    summed += [t.sum() for t in terms_g[n_free + len(masked):]]
+    logp_graph = pt.add(*summed) if len(summed) > 1 else summed[0]
+
+    value_vars = list(model.value_vars)
+    all_inputs = value_vars + inputs
+    key = _structure_key(all_inputs, [logp_graph, *output_graphs])
+    program = _PROGRAMS.get(key)
+    cached = program is not None
+    if program is None:
+        program = _program(key, model, all_inputs, logp_graph, output_graphs, [v.name for v in outputs])
+        _PROGRAMS[key] = program
+    return ModelDensity(program=program, data=tuple(arrays), n_rows=n_rows, padded_rows=padded, cached=cached)
+
+
+def _program(key: str, model: pm.Model, inputs: list[Any], logp_graph: Any, output_graphs: list[Any],
+             output_names: list[str]) -> DensityProgram:
+    n_values = len(model.value_vars)
+    # one function for both (rewritten once); XLA drops whichever outputs a program does not use
+    both = _jaxify(inputs, [logp_graph, *output_graphs])
+    shapes = model.eval_rv_shapes()
+    blocks, start = [], 0
+    for v in model.value_vars:
+        shape = tuple(int(d) for d in shapes[v.name])
+        size = int(np.prod(shape, dtype=np.int64))
+        blocks.append(Block(v.name, shape, start, start + size))
+        start += size
+    blocks_t = tuple(blocks)
+    assert len(blocks_t) == n_values
+
+    def unflatten(theta: Any) -> list[Any]:
+        return [theta[b.start:b.stop].reshape(b.shape) for b in blocks_t]
+
+    def logp(theta: Any, data: tuple[Any, ...]) -> Any:
+        return both(*unflatten(theta), *data)[0]
+
+    def constrain(theta: Any, data: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(both(*unflatten(theta), *data)[1:])
+
+    return DensityProgram(key=key, logp=logp, constrain=constrain, blocks=blocks_t, output_names=tuple(output_names))

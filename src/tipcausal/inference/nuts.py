@@ -1,0 +1,154 @@
+"""NUTS (numpyro's kernel) on a ``ModelDensity``, with the data as program arguments and chains on host devices.
+
+The sampler is two compiled programs, both taking the data as arguments: ``init`` (one state per chain) and
+``advance`` (``CHUNK`` NUTS transitions of every chain, of which the first ``n`` are applied: one program for
+any number of warmup or sampling steps). Python calls ``advance`` chunk by chunk, so progress is reported and
+Ctrl-C is honoured between chunks without host callbacks inside the program (a program with host callbacks is
+never written to JAX's persistent cache). Warmup is numpyro's: Stan-style windowed adaptation of the step size
+(dual averaging to ``target_accept``) and a diagonal mass matrix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tipcausal.inference.density import ModelDensity
+
+#: NUTS transitions per call of the compiled ``advance`` program.
+CHUNK = 50
+STAT_FIELDS = ("diverging", "num_steps", "accept_prob", "potential_energy", "energy", "step_size")
+
+
+@dataclass(frozen=True)
+class NutsDraws:
+    """The posterior's variables (name -> (chain, draw, ...)), per-draw statistics, and where the time went
+    (seconds)."""
+
+    posterior: dict[str, np.ndarray]
+    stats: dict[str, np.ndarray]
+    compile_s: float
+    sampling_s: float
+
+
+#: Compiled NUTS programs made in this process, by (density structure, warmup length, target, depth, layout).
+_SAMPLERS: dict[tuple[Any, ...], tuple[Callable, Callable]] = {}
+
+
+def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
+              parallel: bool) -> tuple[Callable, Callable]:
+    key = (density.program.key, tune, target_accept, max_tree_depth, parallel)
+    if key not in _SAMPLERS:
+        _SAMPLERS[key] = _make_programs(density, tune=tune, target_accept=target_accept,
+                                        max_tree_depth=max_tree_depth, parallel=parallel)
+    return _SAMPLERS[key]
+
+
+def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
+                   parallel: bool) -> tuple[Callable, Callable]:
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+    from numpyro.infer.hmc import hmc
+
+    logp = density.program.logp
+
+    def potential_gen(*data: Any) -> Callable[[Any], Any]:
+        return lambda theta: -logp(theta, data)
+
+    init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
+
+    def init(rng_key: Any, theta0: Any, data: tuple[Any, ...]) -> Any:
+        return init_kernel(theta0, num_warmup=tune, target_accept_prob=target_accept, adapt_step_size=True,
+                           adapt_mass_matrix=True, dense_mass=False, max_tree_depth=max_tree_depth,
+                           model_args=data, rng_key=rng_key)
+
+    def advance(state: Any, n: Any, data: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
+        def step(carry: Any, k: Any) -> tuple[Any, dict[str, Any]]:
+            new = lax.cond(k < n, lambda s: sample_kernel(s, model_args=data), lambda s: s, carry)
+            draw = dict(zip(density.program.output_names, density.program.constrain(new.z, data)))
+            return new, {"draw": draw, "diverging": new.diverging, "num_steps": new.num_steps,
+                         "accept_prob": new.accept_prob, "potential_energy": new.potential_energy,
+                         "energy": new.energy, "step_size": new.adapt_state.step_size}
+
+        return lax.scan(step, state, jnp.arange(CHUNK))
+
+    # init runs first so that the kernel's warmup schedule exists when ``advance`` is traced
+    if parallel:
+        return (jax.pmap(init, in_axes=(0, 0, None)), jax.pmap(advance, in_axes=(0, None, None)))
+    return jax.jit(jax.vmap(init, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, None, None)))
+
+
+def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int, target_accept: float,
+             seed: int, max_tree_depth: int = 10,
+             progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
+    """``tune`` warmup and ``draws`` sampling transitions of NUTS from the first of each chain's candidate
+    ``starts`` (chain, attempt, dim) where the log density is finite; one chain per host device when there are
+    enough (else vectorised on one)."""
+    import jax
+
+    chains = starts.shape[0]
+    parallel = jax.local_device_count() >= chains
+    init, advance = _programs(density, tune=tune, target_accept=target_accept, max_tree_depth=max_tree_depth,
+                              parallel=parallel)
+    keys = jax.random.split(jax.random.PRNGKey(seed), chains)
+    data = tuple(density.data)
+    start = time.perf_counter()
+    attempt = np.zeros(chains, dtype=int)
+    init = init.lower(keys, starts[:, 0], data).compile()  # ahead of time: the persistent cache serves it
+    while True:
+        state = init(keys, starts[np.arange(chains), attempt], data)
+        bad = ~np.isfinite(np.asarray(state.potential_energy))
+        if not bad.any():
+            break
+        attempt = attempt + bad
+        if attempt.max() >= starts.shape[1]:
+            raise FloatingPointError(f"chains {np.flatnonzero(bad).tolist()}: the log density is not finite at "
+                                     f"any of {starts.shape[1]} jittered starting points")
+    compiled = advance.lower(state, np.int64(CHUNK), data).compile()
+    compile_s = time.perf_counter() - start
+
+    t0 = time.perf_counter()
+    kept: list[dict[str, Any]] = []
+    for phase, total in (("warmup", tune), ("sampling", draws)):
+        done = 0
+        while done < total:
+            n = min(CHUNK, total - done)
+            state, trace = compiled(state, np.int64(n), data)
+            if phase == "sampling":
+                kept.append(jax.tree_util.tree_map(lambda v, n=n: np.asarray(v)[:, :n], trace))
+            else:
+                jax.block_until_ready(state)
+            done += n
+            if progress is not None:
+                progress(phase, done, total)
+    sampling_s = time.perf_counter() - t0
+    joined = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts, axis=1), *kept)
+    posterior = joined.pop("draw")
+    return NutsDraws(posterior=posterior, stats=joined, compile_s=compile_s, sampling_s=sampling_s)
+
+
+JITTER_RETRIES = 10
+
+
+def initial_points(model: Any, density: ModelDensity, chains: int, seed: int) -> np.ndarray:
+    """Candidate starting vectors (chain, attempt, dim): PyMC's initial point jittered by U(-1, 1) on the
+    unconstrained scale, as ``pm.sample`` does; ``run_nuts`` moves to a chain's next attempt while the log
+    density is not finite at its start."""
+    from pymc.initial_point import make_initial_point_fn
+
+    point_fn = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
+    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(chains, JITTER_RETRIES))
+    return np.stack([np.stack([density.flatten(point_fn(int(s))) for s in row]) for row in seeds])
+
+
+def sample_stats(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """NUTS statistics under ArviZ's names (as PyMC's JAX samplers write them)."""
+    steps = stats["num_steps"]
+    return {"lp": -stats["potential_energy"], "energy": stats["energy"], "diverging": stats["diverging"],
+            "n_steps": steps, "tree_depth": np.log2(np.maximum(steps, 1)).astype(int) + 1,
+            "acceptance_rate": stats["accept_prob"], "step_size": stats["step_size"]}
