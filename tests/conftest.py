@@ -41,3 +41,9 @@ def small_sim():
     from tipcausal.simulation.structural import SimulationConfig, simulate_panel
 
     return simulate_panel(7, SimulationConfig(n_countries=40))
+
+
+@pytest.fixture(autouse=True)
+def _own_fit_store(tmp_path_factory, monkeypatch):
+    """Each test fits through its own empty fit store, so no test reuses another's fits (or writes models/)."""
+    monkeypatch.setenv("TIPCAUSAL_STORE", str(tmp_path_factory.mktemp("store")))

@@ -15,6 +15,7 @@ from typing import Any
 
 from tipcausal.core import io
 from tipcausal.core.rundir import check_output_dir, staged_run
+from tipcausal.fitstore import FitStore, resolve_store
 from tipcausal.report.render import write_report
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.results import StudyResult
@@ -47,21 +48,35 @@ class CompletedRun:
         return summary_table_html(self.summary)
 
 
+def study_store(study: Study) -> FitStore | None:
+    """The fit store a study runs through: its ``[output] store`` (False: none), else ``$TIPCAUSAL_STORE``, else
+    ``models``; checked like the output folder before anything runs."""
+    if study.store is False:
+        return None
+    store = resolve_store(study.store if isinstance(study.store, str) else None, refit=study.refit)
+    if store is not None:
+        check_output_dir(store.root, "fit store folder")
+    return store
+
+
 def run(study: Study | str | Path | None = None, *, progress: Callable[[str], None] | None = None,
         show_sampler_progress: bool = True) -> CompletedRun:
     """Run ``study`` (a ``Study``, a study file or a library name; default the embedded default study) and write
     summary.json and report.html beside its fits."""
     study = study if isinstance(study, Study) else load_study(study)
     out_dir = check_output_dir(study.output_dir)
+    store = study_store(study)
     prepared = prepare(study, progress)  # every input check: nothing is written before it passes
     with staged_run(out_dir) as staging:
         result = run_study(study, prepared=prepared, write_dir=staging, progress=progress,
-                           show_sampler_progress=show_sampler_progress)
+                           show_sampler_progress=show_sampler_progress, store=store)
         if progress:
             progress("writing summary.json and report.html")
         summary = build_summary(result)
         io.write_json_atomic(staging / "summary.json", summary)
         write_report(result, summary, staging / "report.html")
+    if progress and store is not None:
+        progress(f"fit store {store.root}: {store.hits} fit(s) reused, {store.misses} fitted and stored")
     if progress:
         progress(f"wrote {out_dir / 'report.html'}, {out_dir / 'summary.json'} and the fits in {out_dir / 'fits'}")
     return CompletedRun(result=result, summary=summary, summary_path=out_dir / "summary.json",

@@ -69,13 +69,22 @@ def run(
                                                     help="Exit 0 even if a fit fails the diagnostics gate "
                                                          "(results stay flagged as failed).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No sampler progress bars.")] = False,
+    store: Annotated[Optional[Path], typer.Option(help="Fit store folder: fits whose data, spec, sampler settings "
+                                                       "and code match a stored one are reused (default: the "
+                                                       "study's [output] store, else $TIPCAUSAL_STORE, else "
+                                                       "models).")] = None,
+    refit: Annotated[bool, typer.Option("--refit", help="Fit every model again, replacing its stored fit.")] = False,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Fit without the fit store (nothing reused or "
+                                                              "stored).")] = False,
 ) -> None:
     """Run a study end to end: DAG -> identification -> hierarchical ordinal fits -> effects -> report."""
     try:
         spec = load_study(study).with_overrides(draws=draws, tune=tune, chains=chains, seed=seed, backend=sampler,
                                                 output_dir=str(out) if out else None,
                                                 allow_unconverged=allow_unconverged or None,
-                                                sources=str(sources) if sources else None)
+                                                sources=str(sources) if sources else None,
+                                                store=False if no_store else (str(store) if store else None),
+                                                refit=refit or None)
         done = api.run(spec, progress=lambda m: console.print(m, highlight=False, markup=False),
                        show_sampler_progress=not quiet)
         result = done.result

@@ -11,7 +11,10 @@ objects are frozen; persistence is the study store's job, not the fit's.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,10 +117,25 @@ class JointFit:
         return self.gate.passed
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the source of every module that decides a fit's draws or its assessment (models, inference,
+    posterior, this module), so an edited installation never reuses a stored fit made by other code."""
+    root = Path(__file__).parent
+    files = sorted([root / "fit.py", *(p for sub in ("models", "inference", "posterior")
+                                       for p in (root / sub).rglob("*.py"))])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSettings) -> str:
-    """The content key of a fit: panel hash, spec hash(es), sampler settings (seed included), package version."""
+    """The content key of a fit: panel hash, spec hash(es), sampler settings (seed included), package version
+    and the code fingerprint."""
     return hash_json({"panel": panel_hash, "specs": list(spec_hashes), "sampler": settings.to_dict(),
-                      "tipcausal": __version__})
+                      "tipcausal": __version__, "code": code_fingerprint()})
 
 
 def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
@@ -159,12 +177,19 @@ def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *
     key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
     run = _sample(build_joint_model(specs, datas), specs[0], key, settings, progress)
     record = _record(run, settings, key, panel)
-    views = {}
+    assessments = {}
     for spec, data in zip(specs, datas):
         view = outcome_view(run.idata, spec.outcome)
-        views[spec.outcome] = SpecFit(spec=spec, data=data, idata=view,
-                                      assessment=assess(view, data, seed=settings.seed, gate_idata=run.idata),
-                                      record=record)
-    gate = next(iter(views.values())).gate
-    return JointFit(specs=tuple(specs), idata=run.idata, gate=gate, outcomes=views,
-                    correlations=tuple(correlation_summary(run.idata)), record=record)
+        assessments[spec.outcome] = assess(view, data, seed=settings.seed, gate_idata=run.idata)
+    gate = next(iter(assessments.values())).gate
+    return joint_from(specs, datas, run.idata, gate, assessments, record)
+
+
+def joint_from(specs: list[ModelSpec], datas: list[ModelData], idata: az.InferenceData, gate: GateResult,
+               assessments: Mapping[str, Assessment], record: FitRecord) -> JointFit:
+    """A ``JointFit`` from its parts (a fresh fit, or one read back from a store)."""
+    views = {spec.outcome: SpecFit(spec=spec, data=data, idata=outcome_view(idata, spec.outcome),
+                                   assessment=assessments[spec.outcome], record=record)
+             for spec, data in zip(specs, datas)}
+    return JointFit(specs=tuple(specs), idata=idata, gate=gate, outcomes=views,
+                    correlations=tuple(correlation_summary(idata)), record=record)

@@ -137,7 +137,30 @@ def _jaxify(inputs: list[Any], outputs: list[Any]) -> Callable[..., Any]:
     outputs = clone_replace(outputs, replace={v: pt.constant(v.get_value(borrow=True)) for v in shared})
     fgraph = FunctionGraph(inputs=inputs, outputs=outputs, clone=True)
     mode.JAX.excluding("fusion").optimizer.rewrite(fgraph)
-    return jax_funcify(fgraph)
+    return jax_funcify(fgraph, order=_structural_order(fgraph))
+
+
+def _structural_order(fgraph: FunctionGraph) -> list[Any]:
+    """The graph's nodes in an order that depends on its structure alone: depth-first from the outputs, inputs in
+    their order. PyTensor's own topological sort breaks ties by object identity, which differs between processes,
+    and the generated JAX code (hence the XLA program and its compilation-cache key) would follow it."""
+    order: list[Any] = []
+    seen: set[int] = set()
+    for out in fgraph.outputs:
+        stack = [(out.owner, False)] if out.owner is not None else []
+        while stack:
+            node, expanded = stack.pop()
+            if id(node) in seen:
+                continue
+            if expanded:
+                seen.add(id(node))
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for inp in reversed(node.inputs):
+                if inp.owner is not None and id(inp.owner) not in seen:
+                    stack.append((inp.owner, False))
+    return order
 
 
 def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
@@ -187,31 +210,33 @@ def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
     summed += [t.sum() for t in terms_g[n_free + len(masked):]]
     logp_graph = pt.add(*summed) if len(summed) > 1 else summed[0]
 
-    value_vars = list(model.value_vars)
+    # value variables with their static shapes: every shape in the graph is then a constant, which PyTensor
+    # folds (left symbolic, its shape inference picks among equivalent expressions by object identity)
+    shapes = {name: tuple(int(d) for d in shape) for name, shape in model.eval_rv_shapes().items()}
+    value_vars = [pt.tensor(name=v.name, dtype=v.dtype, shape=shapes[v.name]) for v in model.value_vars]
+    logp_graph, *output_graphs = clone_replace([logp_graph, *output_graphs],
+                                               replace=dict(zip(model.value_vars, value_vars)),
+                                               rebuild_strict=False)
     all_inputs = value_vars + inputs
     key = _structure_key(all_inputs, [logp_graph, *output_graphs])
     program = _PROGRAMS.get(key)
     cached = program is not None
     if program is None:
-        program = _program(key, model, all_inputs, logp_graph, output_graphs, [v.name for v in outputs])
+        program = _program(key, value_vars, all_inputs, logp_graph, output_graphs, [v.name for v in outputs])
         _PROGRAMS[key] = program
     return ModelDensity(program=program, data=tuple(arrays), n_rows=n_rows, padded_rows=padded, cached=cached)
 
 
-def _program(key: str, model: pm.Model, inputs: list[Any], logp_graph: Any, output_graphs: list[Any],
+def _program(key: str, value_vars: list[Any], inputs: list[Any], logp_graph: Any, output_graphs: list[Any],
              output_names: list[str]) -> DensityProgram:
-    n_values = len(model.value_vars)
     # one function for both (rewritten once); XLA drops whichever outputs a program does not use
     both = _jaxify(inputs, [logp_graph, *output_graphs])
-    shapes = model.eval_rv_shapes()
     blocks, start = [], 0
-    for v in model.value_vars:
-        shape = tuple(int(d) for d in shapes[v.name])
-        size = int(np.prod(shape, dtype=np.int64))
-        blocks.append(Block(v.name, shape, start, start + size))
+    for v in value_vars:
+        size = int(np.prod(v.type.shape, dtype=np.int64))
+        blocks.append(Block(v.name, tuple(v.type.shape), start, start + size))
         start += size
     blocks_t = tuple(blocks)
-    assert len(blocks_t) == n_values
 
     def unflatten(theta: Any) -> list[Any]:
         return [theta[b.start:b.stop].reshape(b.shape) for b in blocks_t]

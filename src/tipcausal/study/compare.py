@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tipcausal.data.panel import Panel
-from tipcausal.fit import SpecFit, fit_joint, fit_specification
+from tipcausal.fit import SpecFit
+from tipcausal.fitstore import FitStore, fit_joint_stored, fit_stored
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.loo import ElpdComparison, compare_elpd
@@ -34,10 +35,10 @@ def comparison_with(fit: SpecFit, reference: SpecFit | None) -> ElpdComparison:
 
 def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[str, ModelSpec], panel: Panel,
                      study_settings: SamplerSettings, references: dict[str, SpecFit], dirs: tuple[Path, Path],
-                     context: FitContext, say: Say, progress: bool = False
+                     context: FitContext, say: Say, progress: bool = False, store: FitStore | None = None
                      ) -> tuple[dict[str, list[Specification]], JointResult | None]:
-    """Fit every alternative and save it into ``dirs[0]`` (recording its path under ``dirs[1]``, the output
-    folder); returns its specifications per outcome and the joint model, if any."""
+    """Fit every alternative (through ``store``, if any) and save it into ``dirs[0]`` (recording its path under
+    ``dirs[1]``, the output folder); returns its specifications per outcome and the joint model, if any."""
     write_dir, out_dir = dirs
     rows: dict[str, list[Specification]] = {o: [] for o in primary_specs}
     joint = None
@@ -48,7 +49,9 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             + (" (joint)" if alt.joint else ""))
         folder, written = out_dir / "fits" / "compare" / alt.slug, write_dir / "fits" / "compare" / alt.slug
         if alt.joint:
-            jf = fit_joint(panel, list(specs.values()), settings, progress=progress)
+            jf, reused = fit_joint_stored(store, panel, list(specs.values()), settings, progress=progress)
+            if reused:
+                say(f"    reused the stored joint fit {jf.record.key[:12]}")
             path = folder / "joint.nc"
             save_fit(jf.idata, fit_provenance(jf, "joint: " + ", ".join(specs), context), written / "joint.nc")
             for outcome, spec in specs.items():
@@ -58,11 +61,11 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             joint = JointResult(name=alt.name, fit=jf, fit_path=path)
             continue
         for outcome, spec in specs.items():
-            fit = fit_specification(panel, spec, settings, progress=progress)
+            fit, reused = fit_stored(store, panel, spec, settings, progress=progress)
             path = folder / f"{outcome}.nc"
             save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc")
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects.slope_mean
-            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}; within slope {s.mean:+.3f} "
+            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}{' (stored fit)' if reused else ''}; within slope {s.mean:+.3f} "
                 f"[{s.hdi_low:+.3f}, {s.hdi_high:+.3f}]")
     return rows, joint

@@ -30,7 +30,7 @@ SECTIONS = {
     "data": {"kind", "seed", "n_countries", "path", "manifest", "sources", "dir"},
     "model": set(MODEL_KEYS),
     "sampler": {f.name for f in fields(SamplerSettings)},
-    "output": {"dir", "allow_unconverged"},
+    "output": {"dir", "allow_unconverged", "store"},
     "compare": set(),  # an array of tables, checked by parse_alternatives
 }
 DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
@@ -114,16 +114,22 @@ class Study:
     sampler: SamplerSettings
     output_dir: str
     allow_unconverged: bool
+    #: the fit store's folder (None: ``$TIPCAUSAL_STORE``, else ``models``); False: fit without a store
+    store: str | None | bool = None
+    #: fit every model again (replacing its store entry) instead of reusing a stored fit
+    refit: bool = False
 
     def with_overrides(self, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
                        seed: int | None = None, backend: str | None = None, output_dir: str | None = None,
-                       allow_unconverged: bool | None = None, sources: str | None = None) -> Study:
+                       allow_unconverged: bool | None = None, sources: str | None = None,
+                       store: str | bool | None = None, refit: bool | None = None) -> Study:
         """A copy with command-line overrides applied (None keeps the study's value); validated like the file."""
         given = {"draws": draws, "tune": tune, "chains": chains, "seed": seed, "backend": backend}
         sampler = replace(self.sampler, **{k: v for k, v in given.items() if v is not None})
         data = replace(self.data, sources=sources) if sources and isinstance(self.data, BuiltData) else self.data
         return replace(self, sampler=sampler, output_dir=output_dir or self.output_dir, data=data,
-                       allow_unconverged=self.allow_unconverged if allow_unconverged is None else allow_unconverged)
+                       allow_unconverged=self.allow_unconverged if allow_unconverged is None else allow_unconverged,
+                       store=self.store if store is None else store, refit=self.refit if refit is None else refit)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form recorded in provenance."""
@@ -247,7 +253,14 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
         sampler=_sampler(raw.get("sampler", {}), src),
         output_dir=_typed(out.get("dir", f"reports/{path.stem}"), str, f"{src}: [output] dir"),
         allow_unconverged=_typed(out.get("allow_unconverged", False), bool, f"{src}: [output] allow_unconverged"),
+        store=_store_option(out.get("store"), src),
     )
+
+
+def _store_option(value: Any, src: str) -> str | bool | None:
+    if value is None or value is False or (isinstance(value, str) and value):
+        return value
+    raise InputError(f"{src}: [output] store must be a folder path or false (no store), got {value!r}")
 
 
 def parse_alternatives(raw: Any, src: str) -> tuple[Alternative, ...]:

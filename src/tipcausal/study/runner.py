@@ -23,7 +23,8 @@ from tipcausal.causal.variants import VariantIdentification, identify_variants
 from tipcausal.core import provenance
 from tipcausal.core.errors import InputError
 from tipcausal.data.panel import Panel
-from tipcausal.fit import SpecFit, fit_specification
+from tipcausal.fit import SpecFit
+from tipcausal.fitstore import FitStore, fit_stored
 from tipcausal.inference.sampling import configure_jax
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.baselines import fit_baselines
@@ -140,14 +141,17 @@ def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitC
 
 
 def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tuple[Path, Path], say: Progress,
-                 progress: bool) -> dict[str, tuple[SpecFit, Path]]:
+                 progress: bool, store: FitStore | None) -> dict[str, tuple[SpecFit, Path]]:
     write_dir, out_dir = dirs
     s = study.sampler
     fits = {}
     for i, outcome in enumerate(study.outcomes, 1):
         say(f"[{i}/{len(study.outcomes)}] {outcome}: sampling with {s.backend} "
             f"({s.chains} chains x {s.tune} tune + {s.draws} draws)")
-        fit = fit_specification(prepared.panel, prepared.specs[outcome], s, progress=progress)
+        fit, reused = fit_stored(store, prepared.panel, prepared.specs[outcome], s, progress=progress)
+        if reused:
+            say(f"    {outcome}: reused the stored fit {fit.record.key[:12]} (same data, spec, sampler settings "
+                "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
         save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc")
         path = out_dir / "fits" / f"{outcome}.nc"
@@ -157,10 +161,11 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
 
 
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
-              progress: Progress | None = None, show_sampler_progress: bool = True) -> StudyResult:
-    """Run every stage of ``study`` (``prepared``: its checked inputs, else prepared here), saving each fit into
-    ``write_dir`` (default: the study's output folder) under the paths it will have in the output folder; never
-    raises on an unconverged fit."""
+              progress: Progress | None = None, show_sampler_progress: bool = True,
+              store: FitStore | None = None) -> StudyResult:
+    """Run every stage of ``study`` (``prepared``: its checked inputs, else prepared here), fitting through
+    ``store`` (None: no store) and saving each fit into ``write_dir`` (default: the study's output folder) under
+    the paths it will have in the output folder; never raises on an unconverged fit."""
     say = progress or log.info
     prepared = prepared or prepare(study, say)
     panel, out_dir = prepared.panel, Path(study.output_dir)
@@ -176,10 +181,10 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     if prepared.simulation is not None:
         prepared.simulation.save(write_dir / "data")
     context = _context(study, prepared, versions)
-    primary = _fit_primary(study, prepared, context, (write_dir, out_dir), say, show_sampler_progress)
+    primary = _fit_primary(study, prepared, context, (write_dir, out_dir), say, show_sampler_progress, store)
     extra, joint = fit_alternatives(study.alternatives, prepared.specs, panel, study.sampler,
                                     {o: f for o, (f, _) in primary.items()}, (write_dir, out_dir), context,
-                                    say, show_sampler_progress) if study.alternatives else ({}, None)
+                                    say, show_sampler_progress, store) if study.alternatives else ({}, None)
     outcomes = {}
     for outcome, (fit, path) in primary.items():
         spec = fit.spec

@@ -1,0 +1,196 @@
+"""A content-addressed store of fits: never fit the same thing twice.
+
+An entry is addressed by the fit key (``tipcausal.fit.fit_key``: panel hash, spec hash(es), sampler settings with
+the seed, package version and a fingerprint of the code that fits and assesses). It holds the stamped
+InferenceData (``fit.nc``), the assessment (gate, effects, PSIS-LOO, predictive check; ``assessment.pkl``) and
+the fit's record with the spec and library versions (``record.json``). An entry is written into a hidden staging
+folder and renamed into place in one step, so readers see a whole entry or none; two writers of one key write
+the same content, and the second keeps the first's. A damaged entry is reported and refitted.
+
+The study runner, ``[[compare]]`` specifications, and (later) sensitivity refits and sweeps fit through
+``FitStore.fit`` and ``FitStore.fit_joint``; with no store they fit directly. The store sits in ``models/`` (the
+layout's fitted-artefacts folder) unless a study, ``$TIPCAUSAL_STORE`` or ``--store`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+
+from tipcausal.core import provenance
+from tipcausal.data.panel import Panel
+from tipcausal.fit import FitRecord, JointFit, SpecFit, Timings, fit_joint, fit_key, fit_specification, joint_from
+from tipcausal.inference.sampling import SamplerSettings
+from tipcausal.models.binding import bind_data
+from tipcausal.models.joint import bind_joint
+from tipcausal.models.spec import ModelSpec
+
+log = logging.getLogger(__name__)
+
+STORE_ENV = "TIPCAUSAL_STORE"
+DEFAULT_STORE = "models"
+FILES = ("fit.nc", "assessment.pkl", "record.json")
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a store did in this process: entries reused and entries written."""
+
+    hits: int
+    misses: int
+
+
+class FitStore:
+    """Fits by content key under ``root`` (``root/<key[:2]>/<key>/``)."""
+
+    def __init__(self, root: str | Path, *, refit: bool = False) -> None:
+        self.root = Path(root)
+        self.refit = refit
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self) -> str:
+        return f"FitStore({str(self.root)!r}, refit={self.refit})"
+
+    @property
+    def stats(self) -> StoreStats:
+        """Hits and misses so far."""
+        return StoreStats(hits=self.hits, misses=self.misses)
+
+    def entry(self, key: str) -> Path:
+        """The folder of the entry ``key``."""
+        return self.root / key[:2] / key
+
+    def has(self, key: str) -> bool:
+        """True when a whole entry ``key`` is stored."""
+        folder = self.entry(key)
+        return all((folder / name).is_file() for name in FILES)
+
+    def keys(self) -> list[str]:
+        """Every stored key."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.glob("??/*") if p.is_dir() and not p.name.startswith("."))
+
+    def size_bytes(self, key: str) -> int:
+        """Bytes on disk of the entry ``key``."""
+        return sum(f.stat().st_size for f in self.entry(key).iterdir() if f.is_file())
+
+    # -- fitting through the store -------------------------------------------------------------------------
+
+    def fit(self, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
+            progress: bool = False) -> tuple[SpecFit, bool]:
+        """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store."""
+        key = fit_key(panel.hash, (spec.hash,), settings)
+        if not self.refit:
+            loaded = self._load(key)
+            if loaded is not None:
+                idata, payload, record = loaded
+                self.hits += 1
+                return SpecFit(spec=spec, data=bind_data(panel, spec), idata=idata,
+                               assessment=payload["assessment"], record=record), True
+        fit = fit_specification(panel, spec, settings, progress=progress)
+        self._save(key, fit.idata, {"assessment": fit.assessment}, fit.record, [spec])
+        self.misses += 1
+        return fit, False
+
+    def fit_joint(self, panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *,
+                  progress: bool = False) -> tuple[JointFit, bool]:
+        """The joint fit of ``specs`` on ``panel`` with ``settings``, and whether it came from the store."""
+        key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
+        if not self.refit:
+            loaded = self._load(key)
+            if loaded is not None:
+                idata, payload, record = loaded
+                self.hits += 1
+                return joint_from(specs, bind_joint(panel, specs), idata, payload["gate"],
+                                  payload["assessments"], record), True
+        fit = fit_joint(panel, specs, settings, progress=progress)
+        payload = {"gate": fit.gate, "assessments": {o: f.assessment for o, f in fit.outcomes.items()}}
+        self._save(key, fit.idata, payload, fit.record, list(specs))
+        self.misses += 1
+        return fit, False
+
+    # -- entries ---------------------------------------------------------------------------------------------
+
+    def _load(self, key: str) -> tuple[az.InferenceData, dict[str, Any], FitRecord] | None:
+        if not self.has(key):
+            return None
+        folder = self.entry(key)
+        try:
+            idata = az.from_netcdf(folder / "fit.nc", engine="h5netcdf")
+            idata.load()
+            with open(folder / "assessment.pkl", "rb") as fh:
+                payload = pickle.load(fh)
+            raw = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+        except Exception as exc:  # a damaged entry is refitted, never used
+            log.warning("fit store: entry %s is damaged (%s); fitting again", folder, exc)
+            return None
+        if raw.get("key") != key or idata.posterior.attrs.get("tipcausal_fit_key") != key:
+            log.warning("fit store: entry %s does not hold key %s; fitting again", folder, key)
+            return None
+        record = FitRecord(settings=SamplerSettings(**raw["settings"]), timings=Timings(**raw["timings"]),
+                           key=key, panel_hash=raw["panel_hash"],
+                           notes=(*raw["notes"], f"reused from the fit store ({folder})"))
+        return idata, payload, record
+
+    def _save(self, key: str, idata: az.InferenceData, payload: dict[str, Any], record: FitRecord,
+              specs: list[ModelSpec]) -> None:
+        final = self.entry(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = final.parent / f".staging-{key}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            idata.to_netcdf(str(staging / "fit.nc"), engine="h5netcdf")
+            with open(staging / "assessment.pkl", "wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            raw = {"key": key, "panel_hash": record.panel_hash, "settings": record.settings.to_dict(),
+                   "timings": record.timings.to_dict(), "notes": list(record.notes),
+                   "seed": record.settings.seed, "model_specs": [s.to_dict() for s in specs],
+                   "model_hashes": [s.hash for s in specs], "versions": provenance.library_versions(),
+                   "created": provenance.utc_now()}
+            (staging / "record.json").write_text(provenance.canonical_json(raw), encoding="utf-8")
+            for name in FILES:
+                with open(staging / name, "rb") as fh:
+                    os.fsync(fh.fileno())
+            if final.exists():
+                if not self.refit and self.has(key):
+                    return  # another writer stored the same key first: same inputs, same content
+                old = final.parent / f".old-{key}-{os.getpid()}"
+                os.rename(final, old)
+                shutil.rmtree(old, ignore_errors=True)
+            os.rename(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def resolve_store(path: str | Path | None, *, default: str | None = DEFAULT_STORE, refit: bool = False
+                  ) -> FitStore | None:
+    """The store at ``path``, else at ``$TIPCAUSAL_STORE``, else at ``default`` (None: no store)."""
+    where = path if path is not None else os.environ.get(STORE_ENV) or default
+    return FitStore(where, refit=refit) if where else None
+
+
+def fit_stored(store: FitStore | None, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
+               progress: bool = False) -> tuple[SpecFit, bool]:
+    """Fit through ``store`` (None: fit directly); returns the fit and whether it was reused."""
+    if store is None:
+        return fit_specification(panel, spec, settings, progress=progress), False
+    return store.fit(panel, spec, settings, progress=progress)
+
+
+def fit_joint_stored(store: FitStore | None, panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *,
+                     progress: bool = False) -> tuple[JointFit, bool]:
+    """Fit the joint model through ``store`` (None: fit directly); returns the fit and whether it was reused."""
+    if store is None:
+        return fit_joint(panel, specs, settings, progress=progress), False
+    return store.fit_joint(panel, specs, settings, progress=progress)
