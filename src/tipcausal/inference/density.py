@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
@@ -136,7 +138,9 @@ def _jaxify(inputs: list[Any], outputs: list[Any]) -> Callable[..., Any]:
     shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
     outputs = clone_replace(outputs, replace={v: pt.constant(v.get_value(borrow=True)) for v in shared})
     fgraph = FunctionGraph(inputs=inputs, outputs=outputs, clone=True)
-    mode.JAX.excluding("fusion").optimizer.rewrite(fgraph)
+    with warnings.catch_warnings():  # a sparse rewrite asks for C BLAS flags, which JAX code never uses
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation")
+        mode.JAX.excluding("fusion").optimizer.rewrite(fgraph)
     return jax_funcify(fgraph, order=_structural_order(fgraph))
 
 
@@ -212,7 +216,8 @@ def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
 
     # value variables with their static shapes: every shape in the graph is then a constant, which PyTensor
     # folds (left symbolic, its shape inference picks among equivalent expressions by object identity)
-    shapes = {name: tuple(int(d) for d in shape) for name, shape in model.eval_rv_shapes().items()}
+    with pytensor.config.change_flags(mode="FAST_COMPILE"):  # Python, not C: nothing to compile, no BLAS
+        shapes = {name: tuple(int(d) for d in shape) for name, shape in model.eval_rv_shapes().items()}
     value_vars = [pt.tensor(name=v.name, dtype=v.dtype, shape=shapes[v.name]) for v in model.value_vars]
     logp_graph, *output_graphs = clone_replace([logp_graph, *output_graphs],
                                                replace=dict(zip(model.value_vars, value_vars)),

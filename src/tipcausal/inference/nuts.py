@@ -139,11 +139,13 @@ def initial_points(model: Any, density: ModelDensity, chains: int, seed: int) ->
     """Candidate starting vectors (chain, attempt, dim): PyMC's initial point jittered by U(-1, 1) on the
     unconstrained scale, as ``pm.sample`` does; ``run_nuts`` moves to a chain's next attempt while the log
     density is not finite at its start."""
+    import pytensor
     from pymc.initial_point import make_initial_point_fn
 
-    point_fn = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(chains, JITTER_RETRIES))
-    return np.stack([np.stack([density.flatten(point_fn(int(s))) for s in row]) for row in seeds])
+    with pytensor.config.change_flags(mode="FAST_COMPILE"):  # Python, not C: nothing to compile, no BLAS
+        point_fn = make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
+        return np.stack([np.stack([density.flatten(point_fn(int(s))) for s in row]) for row in seeds])
 
 
 def sample_stats(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
