@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -29,17 +28,19 @@ def _cli_run(study: str, out: Path, cache: Path, store: Path, extra: list[str] =
     env.pop("TIPCAUSAL_STORE", None)
     cmd = [sys.executable, "-m", "tipcausal.cli", "run", study, "--out", str(out), "--store", str(store),
            "--quiet", *extra]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode != 0:
-        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
-        raise SystemExit(f"tipcausal run failed with exit {proc.returncode}")
-    reused = sum("reused the stored" in line for line in proc.stdout.splitlines())
-    return {"wall_s": wall, "peak_rss_mb": max(peak_kb, before) / 1024, "reused": reused,
-            "stdout_tail": proc.stdout[-600:]}
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak resident memory
+        wall = time.perf_counter() - t0
+        log.seek(0)
+        text = log.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(text[-3000:])
+        raise SystemExit(f"tipcausal run failed with exit {code}")
+    reused = text.count("reused the stored")
+    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "reused": reused, "output_tail": text[-800:]}
 
 
 def _store_sizes(store: Path) -> list[float]:

@@ -19,15 +19,19 @@ import logging
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import arviz as az
 
-from tipcausal.core import provenance
+from tipcausal import __version__
+from tipcausal.core import io, provenance
+from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
-from tipcausal.fit import FitRecord, JointFit, SpecFit, Timings, fit_joint, fit_key, fit_specification, joint_from
+from tipcausal.fit import (FitRecord, JointFit, SpecFit, Timings, code_fingerprint, fit_joint, fit_key,
+                           fit_specification, joint_from)
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
 from tipcausal.models.joint import bind_joint
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 STORE_ENV = "TIPCAUSAL_STORE"
 DEFAULT_STORE = "models"
 FILES = ("fit.nc", "assessment.pkl", "record.json")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ class FitStore:
         """Every stored key."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.glob("??/*") if p.is_dir() and not p.name.startswith("."))
+        return sorted(p.name for p in self.root.glob("??/*") if p.is_dir() and not p.name.startswith(".")
+                      and len(p.name) > 2)
 
     def size_bytes(self, key: str) -> int:
         """Bytes on disk of the entry ``key``."""
@@ -118,6 +124,21 @@ class FitStore:
         self._save(key, fit.idata, payload, fit.record, list(specs))
         self.misses += 1
         return fit, False
+
+    def derived(self, kind: str, inputs: dict[str, Any], compute: Callable[[], T]) -> tuple[T, bool]:
+        """A result derived deterministically from ``inputs`` (e.g. the frequentist baselines of a panel),
+        computed once and read back afterwards; keyed by ``inputs``, the package version and code fingerprint."""
+        key = hash_json({"kind": kind, "inputs": inputs, "tipcausal": __version__, "code": code_fingerprint()})
+        path = self.root / "derived" / kind / f"{key}.pkl"
+        if not self.refit and path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    return pickle.load(fh), True
+            except Exception as exc:  # damaged: computed again
+                log.warning("fit store: %s is damaged (%s); computing again", path, exc)
+        value = compute()
+        io.write_atomic_with(path, lambda tmp: tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        return value, False
 
     # -- entries ---------------------------------------------------------------------------------------------
 

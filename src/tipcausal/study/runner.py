@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tipcausal.causal.graph import CausalGraph, load_dag
+from tipcausal.causal.graph import CausalGraph, library_dags, load_dag
 from tipcausal.causal.identify import Identification, identify_outcome
 from tipcausal.causal.implications import implication_report
 from tipcausal.causal.variants import VariantIdentification, identify_variants
@@ -95,10 +95,24 @@ def prepare(study: Study, progress: Progress | None = None) -> Prepared:
     return Prepared(graph=graph, panel=panel, simulation=sim, identification=idents, specs=specs)
 
 
-def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.05
-               ) -> tuple[dict[str, VariantIdentification], dict[str, Any]]:
+def _variants(study: Study, store: FitStore | None) -> dict[str, VariantIdentification]:
+    """Identification under every library DAG (DoWhy; computed once per question and DAG library with a store)."""
+    def compute() -> dict[str, VariantIdentification]:
+        return identify_variants(study.treatment, study.outcomes, study.assume_absorbed)
+
+    if store is None:
+        return compute()
+    dags = {name: provenance.hash_json(Path(path).read_text(encoding="utf-8"))
+            for name, path in sorted(library_dags().items())}
+    inputs = {"treatment": study.treatment, "outcomes": list(study.outcomes),
+              "assume_absorbed": list(study.assume_absorbed), "dags": dags}
+    return store.derived("dag-variants", inputs, compute)[0]
+
+
+def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.05,
+               store: FitStore | None = None) -> tuple[dict[str, VariantIdentification], dict[str, Any]]:
     """Identification under every library DAG, and the clustered tests of the study DAG's implications."""
-    variants = identify_variants(study.treatment, study.outcomes, study.assume_absorbed)
+    variants = _variants(study, store)
     table = implication_report(panel.frame, graph, alpha=alpha)
     rows = []
     for r in table.to_dict(orient="records"):
@@ -160,6 +174,18 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
     return fits
 
 
+def _baselines(store: FitStore | None, panel: Panel, spec: ModelSpec) -> tuple:
+    """The frequentist baselines of one outcome (computed once per panel and specification with a store)."""
+    def compute() -> tuple:
+        return tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates))
+
+    if store is None:
+        return compute()
+    inputs = {"panel": panel.hash, "outcome": spec.outcome, "treatment": spec.treatment,
+              "covariates": list(spec.covariates)}
+    return store.derived("baselines", inputs, compute)[0]
+
+
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
               progress: Progress | None = None, show_sampler_progress: bool = True,
               store: FitStore | None = None) -> StudyResult:
@@ -174,7 +200,7 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     for outcome, ident in prepared.identification.items():
         say(f"  {outcome}: identification {ident.status}"
             + (f" (open path: {ident.open_path_text})" if ident.open_path_text else ""))
-    variants, dag_tests = dag_checks(study, prepared.graph, panel)
+    variants, dag_tests = dag_checks(study, prepared.graph, panel, store=store)
     say(f"DAG tests: {dag_tests['n_rejected']} of {dag_tests['n_tested']} implied independence(s) "
         f"rejected by country-clustered tests (Holm, alpha {dag_tests['alpha']})")
     versions = provenance.library_versions()
@@ -192,7 +218,7 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
         outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
             specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
-            baselines=tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
+            baselines=_baselines(store, panel, spec))
     return StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
                        variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
                        joint=joint)
