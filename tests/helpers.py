@@ -5,12 +5,15 @@ the posterior, summary and report code on every model structure."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from tipcausal.study.config import library_studies
 
 from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.fit import FitRecord, SpecFit, Timings, assess, fit_key
@@ -166,3 +169,16 @@ def logit_panel(seed, beta=0.6, n_countries=150, n_years=12):
     return pd.DataFrame({"country": np.repeat([f"C{i}" for i in range(n_countries)], n_years),
                          "year": np.tile(np.arange(2000, 2000 + n_years), n_countries), "region": "R1",
                          "x": x, "w": w, "score": score}), x.std(ddof=1)
+
+
+def small_study(tmp_path: Path, name: str = "s.toml", **replace: str) -> Path:
+    """The default study with 30 countries and two outcomes, written into ``tmp_path``."""
+    text = library_studies()["default"].read_text()
+    for old, new in {"n_countries = 180": "n_countries = 30",
+                     'outcomes = ["prosecution", "protection", "prevention"]': 'outcomes = ["protection", "prevention"]',
+                     **replace}.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path

@@ -74,6 +74,10 @@ class FitStore:
         """The folder of the entry ``key``."""
         return self.root / key[:2] / key
 
+    def fit_file(self, key: str) -> Path:
+        """The stored InferenceData of the entry ``key``."""
+        return self.entry(key) / "fit.nc"
+
     def has(self, key: str) -> bool:
         """True when a whole entry ``key`` is stored."""
         folder = self.entry(key)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from helpers import small_study
 from tipcausal.cli import EXIT_INPUT, app
 from tipcausal.study.config import library_studies
 
@@ -29,18 +30,6 @@ def snapshot(folder: Path) -> dict[str, str]:
         return {".": hashlib.sha256(folder.read_bytes()).hexdigest()}
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
-
-
-def small_study(tmp_path: Path, name: str = "s.toml", **replace: str) -> Path:
-    text = library_studies()["default"].read_text()
-    for old, new in {"n_countries = 180": "n_countries = 30",
-                     'outcomes = ["prosecution", "protection", "prevention"]': 'outcomes = ["protection", "prevention"]',
-                     **replace}.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def old_run(tmp_path: Path) -> Path:

@@ -13,7 +13,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from tests.cli.test_reliability import small_study
+from helpers import small_study
 
 
 def _run(study: Path, out: Path, *extra: str, cwd: Path | None = None) -> str:
@@ -39,6 +39,9 @@ def test_an_unchanged_rerun_reuses_every_fit(tmp_path):
         b = az.from_netcdf(tmp_path / "b" / "fits" / f"{outcome}.nc")
         for name in a.posterior.data_vars:
             np.testing.assert_array_equal(a.posterior[name].values, b.posterior[name].values)
+        # the second run copied the stored file and set its provenance in place: the same attributes
+        assert b.posterior.attrs["tipcausal_provenance"] == a.posterior.attrs["tipcausal_provenance"]
+        assert b.posterior.attrs["tipcausal_fit_key"] == a.posterior.attrs["tipcausal_fit_key"]
     sa = json.loads((tmp_path / "a" / "summary.json").read_text())
     sb = json.loads((tmp_path / "b" / "summary.json").read_text())
     assert sa["outcomes"] == sb["outcomes"]
