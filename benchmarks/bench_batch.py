@@ -3,7 +3,7 @@ differ only in data. Prints figures; writes benchmarks/results/batch-*.json.
 
     python benchmarks/bench_batch.py study            # default study: cold / warm caches / rerun (store hits)
     python benchmarks/bench_batch.py refits --n 20    # 20 placebo-data refits of one P in one process
-    python benchmarks/bench_batch.py real             # the real study, cold (needs $TIPCAUSAL_DATA)
+    python benchmarks/bench_batch.py real --runs cold rerun   # the real study (needs $TIPCAUSAL_DATA)
 
 "cold" runs with an empty JAX compilation cache and an empty fit store; "warm" keeps the compilation cache
 of the cold run but an empty store; "rerun" repeats the warm run unchanged (every fit from the store). Each run
@@ -47,11 +47,13 @@ def _store_sizes(store: Path) -> list[float]:
     return [sum(f.stat().st_size for f in entry.iterdir()) / 2**20 for entry in store.glob("??/*") if entry.is_dir()]
 
 
-def bench_study(study: str) -> dict:
+def bench_study(study: str, runs: tuple[str, ...] = ("cold", "warm", "rerun")) -> dict:
     work = Path(tempfile.mkdtemp(prefix="tipcausal-bench-"))
     cache, store, out = work / "jax-cache", work / "store", work / "out"
     rows = {}
     for label, fresh_cache, fresh_store in (("cold", True, True), ("warm", False, True), ("rerun", False, False)):
+        if label not in runs:
+            continue
         if fresh_cache:
             shutil.rmtree(cache, ignore_errors=True)
         if fresh_store:
@@ -117,14 +119,16 @@ def main() -> None:
     ap.add_argument("--outcome", default="protection")
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
+    ap.add_argument("--runs", nargs="+", default=["cold", "warm", "rerun"], choices=["cold", "warm", "rerun"],
+                    help="which end-to-end runs of a study (the real study: cold rerun)")
     args = ap.parse_args()
     print(f"{os.cpu_count()} CPU cores; python {sys.version.split()[0]}", flush=True)
     if args.part == "study":
-        result = bench_study("default")
+        result = bench_study("default", tuple(args.runs))
     elif args.part == "real":
         if not os.environ.get("TIPCAUSAL_DATA"):
             raise SystemExit("set TIPCAUSAL_DATA to the shared data folder")
-        result = bench_study("real")
+        result = bench_study("real", tuple(args.runs))
     else:
         result = bench_refits(args.n, args.outcome, args.draws, args.tune)
     out = Path(__file__).parent / "results" / f"batch-{args.part}-{time.strftime('%Y%m%d-%H%M%S')}.json"
