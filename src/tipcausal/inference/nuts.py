@@ -21,7 +21,6 @@ from tipcausal.inference.density import ModelDensity
 
 #: NUTS transitions per call of the compiled ``advance`` program.
 CHUNK = 50
-STAT_FIELDS = ("diverging", "num_steps", "accept_prob", "potential_energy", "energy", "step_size")
 
 
 @dataclass(frozen=True)
