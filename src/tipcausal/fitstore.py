@@ -87,8 +87,7 @@ class FitStore:
         """Every stored key."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.glob("??/*") if p.is_dir() and not p.name.startswith(".")
-                      and len(p.name) > 2)
+        return sorted(p.name for p in self.root.glob("??/*") if p.is_dir() and not p.name.startswith("."))
 
     def size_bytes(self, key: str) -> int:
         """Bytes on disk of the entry ``key``."""

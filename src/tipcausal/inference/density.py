@@ -202,7 +202,15 @@ def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
         inputs.append(row_mask)
         arrays.append((np.arange(padded) < n_rows).astype(np.float64))
 
-    # one logp graph for every variable (PyMC derives it once); free terms include their Jacobians
+    # value variables with their static shapes: every shape in the graph is then a constant, which PyTensor
+    # folds (left symbolic, its shape inference picks among equivalent expressions by object identity)
+    with pytensor.config.change_flags(mode="FAST_COMPILE"):  # Python, not C: nothing to compile, no BLAS
+        shapes = {name: tuple(int(d) for d in shape) for name, shape in model.eval_rv_shapes().items()}
+    value_vars = [pt.tensor(name=v.name, dtype=v.dtype, shape=shapes[v.name]) for v in model.value_vars]
+    replace.update(zip(model.value_vars, value_vars))
+
+    # one logp graph for every variable (PyMC derives it once); free terms include their Jacobians; one copy
+    # of it with data, values and the row length replaced
     n_free = len(model.free_RVs)
     terms = model.logp(vars=[*model.free_RVs, *model.observed_RVs, *model.potentials], sum=False)
     outputs = list(pm.util.get_default_varnames(model.unobserved_value_vars, include_transformed=False))
@@ -213,15 +221,6 @@ def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
         summed.append((term * row_mask).sum() if on_rows else term.sum())
     summed += [t.sum() for t in terms_g[n_free + len(masked):]]
     logp_graph = pt.add(*summed) if len(summed) > 1 else summed[0]
-
-    # value variables with their static shapes: every shape in the graph is then a constant, which PyTensor
-    # folds (left symbolic, its shape inference picks among equivalent expressions by object identity)
-    with pytensor.config.change_flags(mode="FAST_COMPILE"):  # Python, not C: nothing to compile, no BLAS
-        shapes = {name: tuple(int(d) for d in shape) for name, shape in model.eval_rv_shapes().items()}
-    value_vars = [pt.tensor(name=v.name, dtype=v.dtype, shape=shapes[v.name]) for v in model.value_vars]
-    logp_graph, *output_graphs = clone_replace([logp_graph, *output_graphs],
-                                               replace=dict(zip(model.value_vars, value_vars)),
-                                               rebuild_strict=False)
     all_inputs = value_vars + inputs
     key = _structure_key(all_inputs, [logp_graph, *output_graphs])
     program = _PROGRAMS.get(key)
