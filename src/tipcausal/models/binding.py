@@ -68,6 +68,16 @@ class ModelData:
             out |= {"miss_row": self.miss_row, "miss_col": self.miss_col}
         return out
 
+    def country_arrays(self) -> dict[str, np.ndarray]:
+        """Per country: the treatment's and the covariates' country means (constant within a country, so their
+        terms can sit in the country level instead of in every row's predictor)."""
+        n = len(self.coords["country"])
+        counts = np.maximum(np.bincount(self.country_idx, minlength=n), 1).astype(float)
+        x = np.bincount(self.country_idx, weights=self.x_between, minlength=n) / counts
+        z = np.zeros((n, self.z_between.shape[1]))
+        np.add.at(z, self.country_idx, self.z_between)
+        return {"x_between_country": x, "z_between_country": z / counts[:, None]}
+
 
 def _split(values: np.ndarray, country_idx: np.ndarray, n_countries: int, within_between: bool):
     if not within_between:

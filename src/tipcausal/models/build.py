@@ -5,12 +5,17 @@ Variables and dims (the same in every backend's InferenceData):
 =====================  ==========  ===========================================================
 name                   dims        meaning
 =====================  ==========  ===========================================================
-cutpoints              cutpoint    ordered thresholds (logit scale)
+cutpoints              cutpoint    ordered thresholds (logit scale); under centred_levels a deterministic:
+                                   cutpoints_rel + the mean country level
+cutpoints_rel          cutpoint    centred_levels: ordered thresholds relative to the mean country level
+country_level          country     centred_levels: intercept + between terms, drawn around region_effect[region]
+                                   + between terms with SD country_sd
 region_effect          region      region means of intercepts (zero-sum)
-country_sd, z_country  -, country  non-centred country intercepts (pooling = "partial"; with
-                                   parameterisation = "centred", ``intercept`` is drawn directly)
+country_sd, z_country  -, country  non-centred country intercepts (pooling = "partial", parameterisation =
+                                   "non_centred"; with "centred", ``intercept`` is drawn directly)
 country_intercept      country     independent country intercepts (pooling = "none")
 intercept              country     deterministic: region_effect[region] + country_sd * z_country (partial),
+                                   country_level - between terms (centred_levels),
                                    country_intercept (none), region_effect[region] or 0 (complete)
 slope_mean, slope_sd   -           country slopes on +1 SD of the (within-country) treatment
 z_slope                country     non-centred slope deviations (centred: ``slope`` is drawn directly)
@@ -43,16 +48,21 @@ from tipcausal.models.spec import ModelSpec
 def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
     """A ``pm.Model`` for ``spec`` on ``data``; arrays are registered as ``pm.Data`` (constant_data)."""
     with pm.Model(coords=data.coords) as model:
-        arrays = components.data_arrays(data)
-        cutpoints = components.cutpoints(spec)
-        params = {"intercept": components.country_intercepts(spec, data, model["region_of_country"]),
-                  "slope": components.country_slopes(spec, data)}
+        levels = components.uses_country_levels(spec)
+        arrays = components.data_arrays(data, country_means=levels)
+        cutpoints = None if levels else components.cutpoints(spec)
+        params = {} if levels else {"intercept": components.country_intercepts(spec, data,
+                                                                               model["region_of_country"])}
+        params["slope"] = components.country_slopes(spec, data)
         year_effect = components.year_effects(spec)
         if year_effect is not None:
             params["year_effect"] = year_effect
         if data.x_se is not None:
             params.update(components.latent_treatment(spec, data, arrays))
         params.update(components.between_and_covariates(spec))
+        if levels:
+            params["intercept"], cutpoints = components.country_levels(spec, model["region_of_country"], arrays,
+                                                                       params)
         if data.miss_row.size:
             params["z_missing"] = components.imputation(data)
         spec.family.observe("score", linear_predictor(params, arrays), cutpoints, data.categories)

@@ -31,7 +31,8 @@ PRIOR_FAMILIES = {
 }
 
 ARRAY_DIMS = {"z_within": ("obs", "covariate"), "z_between": ("obs", "covariate"), "miss_row": "missing_value",
-              "miss_col": "missing_value"}
+              "miss_col": "missing_value", "x_between_country": "country",
+              "z_between_country": ("country", "covariate")}
 
 
 def prior(name: str, spec_prior: Prior, **kwargs: Any) -> Any:
@@ -40,9 +41,16 @@ def prior(name: str, spec_prior: Prior, **kwargs: Any) -> Any:
     return family(name, **spec_prior.params, **kwargs)
 
 
-def data_arrays(data: ModelData) -> dict[str, Any]:
-    """The predictor's arrays registered as ``pm.Data`` (the fit's constant_data), and the region index."""
-    arrays = {k: pm.Data(k, v, dims=ARRAY_DIMS.get(k, "obs")) for k, v in data.arrays().items()}
+def uses_country_levels(spec: ModelSpec) -> bool:
+    """True when the country intercepts are drawn as centred country levels (``country_levels``)."""
+    return spec.parameterisation == "centred_levels" and spec.pooling == "partial"
+
+
+def data_arrays(data: ModelData, country_means: bool = False) -> dict[str, Any]:
+    """The predictor's arrays registered as ``pm.Data`` (the fit's constant_data), the region index, and (for
+    ``country_levels``) the per-country means."""
+    values = data.arrays() | (data.country_arrays() if country_means else {})
+    arrays = {k: pm.Data(k, v, dims=ARRAY_DIMS.get(k, "obs")) for k, v in values.items()}
     pm.Data("region_of_country", data.region_of_country, dims="country")
     return arrays
 
@@ -56,8 +64,9 @@ def cutpoints(spec: ModelSpec, batch: tuple[str, ...] = (), batch_sizes: tuple[i
 
 
 def country_intercepts(spec: ModelSpec, data: ModelData, region_of_country: Any) -> Any:
-    """Country intercepts: around region means with an estimated SD (partial pooling; non-centred unless the
-    spec says centred), independent (no pooling) or the region means alone (complete pooling)."""
+    """Country intercepts: around region means with an estimated SD (partial pooling; non-centred, or centred
+    when the spec says so), independent (no pooling) or the region means alone (complete pooling). The
+    ``centred_levels`` parameterisation draws them in ``country_levels`` instead."""
     priors, n_country = spec.priors, len(data.coords["country"])
     centred = spec.parameterisation == "centred"
     if spec.pooling == "partial":  # created first: keeps the free-variable order (and seeded draws) stable
@@ -78,9 +87,39 @@ def country_intercepts(spec: ModelSpec, data: ModelData, region_of_country: Any)
     return pm.Deterministic("intercept", mean_intercept, dims="country")
 
 
+def country_levels(spec: ModelSpec, region_of_country: Any, arrays: dict[str, Any],
+                   params: dict[str, Any]) -> tuple[Any, Any]:
+    """Country intercepts and cutpoints under ``centred_levels``: (intercept, cutpoints).
+
+    Each country's level (its intercept plus its between terms: the treatment's and covariates' country means
+    times their coefficients) is drawn directly around its region mean plus those terms, with SD
+    ``country_sd``; the cutpoints are drawn relative to the mean level. The prior is the same as in the
+    non-centred model (intercept ~ Normal(region mean, country_sd); cutpoints ~ ordered Normal, independent of
+    the levels), but the posterior loses two ridges a diagonal mass matrix cannot follow: the between
+    coefficients against every country's deviation, and the cutpoints against the common level.
+    """
+    priors = spec.priors
+    country_sd = prior("country_sd", priors["country_sd"])
+    mean = pm.math.zeros(region_of_country.shape[0])
+    if spec.region_intercepts:
+        mean = prior("region_effect", priors["region_effect"], dims="region")[region_of_country]
+    between = pm.math.zeros(region_of_country.shape[0])
+    if "between_effect" in params and "x_between" not in params:  # a latent treatment's mean stays per row
+        between = between + params["between_effect"] * arrays["x_between_country"]
+    if "covariate_between" in params:
+        between = between + (params["covariate_between"] * arrays["z_between_country"]).sum(axis=-1)
+    level = pm.Normal("country_level", mean + between, country_sd, dims="country")
+    intercept = pm.Deterministic("intercept", level - between, dims="country")
+    cut, mean_level = priors["cutpoints"], level.mean()
+    relative = pm.Normal("cutpoints_rel", mu=cut.params.get("mu", 0.0) - mean_level, sigma=cut.params["sigma"],
+                         transform=pm.distributions.transforms.ordered, dims="cutpoint",
+                         initval=spec.family.initial_cutpoints())
+    return intercept, pm.Deterministic("cutpoints", relative + mean_level, dims="cutpoint")
+
+
 def country_slopes(spec: ModelSpec, data: ModelData) -> Any:
-    """Country slopes on the within-country treatment: around their mean with an estimated SD (non-centred
-    unless the spec says centred), or one common slope."""
+    """Country slopes on the within-country treatment: around their mean with an estimated SD (centred only when
+    the spec says ``centred``), or one common slope."""
     priors, n_country = spec.priors, len(data.coords["country"])
     slope_mean = prior("slope_mean", priors["slope_mean"])
     if not spec.country_slopes:

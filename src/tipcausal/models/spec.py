@@ -18,10 +18,15 @@ MISSING = {"complete_case": "rows missing any model variable are dropped; the co
            "impute": "missing covariate values are latent parameters of the model (imputed in-model from the "
                      "country's observed mean and the covariate's within-country SD); rows missing the outcome, "
                      "treatment or region are still dropped and counted"}
-PARAMETERISATIONS = {"non_centred": "country intercepts and slopes as standardised deviations scaled by their SD "
-                                    "(no funnel when the data say little about a country)",
-                     "centred": "country intercepts and slopes drawn directly around their means (a funnel when "
-                                "their SDs are small; for strongly informative data and for calibration studies)"}
+PARAMETERISATIONS = {
+    "centred_levels": "country levels (intercept plus the between terms) drawn directly around their region mean "
+                      "and the country-level regression, cutpoints relative to the mean level, slopes non-centred "
+                      "(no ridge between the between coefficients, the intercepts and the cutpoints; for panels "
+                      "whose countries are clearly apart, a funnel when country_sd is small)",
+    "non_centred": "country intercepts and slopes as standardised deviations scaled by their SD "
+                   "(the default: no funnel when the data say little about a country)",
+    "centred": "country intercepts and slopes drawn directly around their means (a funnel when "
+               "their SDs are small; for strongly informative data and for calibration studies)"}
 POOLING = {"partial": "country intercepts drawn around region means with an estimated SD (hierarchical)",
            "none": "independent country intercepts with a fixed wide prior (no pooling)",
            "complete": "no country intercepts: countries share their region's mean (complete pooling)"}
@@ -156,7 +161,7 @@ class ModelSpec:
         if self.missing != "complete_case":
             parts.append("in-model imputation")
         if self.parameterisation != "non_centred":
-            parts.append(f"{self.parameterisation} country effects")
+            parts.append(f"{self.parameterisation.replace('_', ' ')} country effects")
         return ", ".join(parts)
 
     def with_priors(self, overrides: dict[str, Prior]) -> ModelSpec:
