@@ -61,8 +61,8 @@ def build_model(spec: ModelSpec, data: ModelData) -> pm.Model:
             params.update(components.latent_treatment(spec, data, arrays))
         params.update(components.between_and_covariates(spec))
         if levels:
-            params["intercept"], cutpoints = components.country_levels(spec, model["region_of_country"], arrays,
-                                                                       params)
+            params["intercept"], cutpoints = components.country_levels(spec, data, model["region_of_country"],
+                                                                       arrays, params)
         if data.miss_row.size:
             params["z_missing"] = components.imputation(data)
         spec.family.observe("score", linear_predictor(params, arrays), cutpoints, data.categories)

@@ -87,7 +87,7 @@ def country_intercepts(spec: ModelSpec, data: ModelData, region_of_country: Any)
     return pm.Deterministic("intercept", mean_intercept, dims="country")
 
 
-def country_levels(spec: ModelSpec, region_of_country: Any, arrays: dict[str, Any],
+def country_levels(spec: ModelSpec, data: ModelData, region_of_country: Any, arrays: dict[str, Any],
                    params: dict[str, Any]) -> tuple[Any, Any]:
     """Country intercepts and cutpoints under ``centred_levels``: (intercept, cutpoints).
 
@@ -96,7 +96,8 @@ def country_levels(spec: ModelSpec, region_of_country: Any, arrays: dict[str, An
     ``country_sd``; the cutpoints are drawn relative to the mean level. The prior is the same as in the
     non-centred model (intercept ~ Normal(region mean, country_sd); cutpoints ~ ordered Normal, independent of
     the levels), but the posterior loses two ridges a diagonal mass matrix cannot follow: the between
-    coefficients against every country's deviation, and the cutpoints against the common level.
+    coefficients against every country's deviation, and the cutpoints against the common level. A latent
+    (measured-with-error) treatment's country mean enters the level's mean the same way.
     """
     priors = spec.priors
     country_sd = prior("country_sd", priors["country_sd"])
@@ -104,8 +105,12 @@ def country_levels(spec: ModelSpec, region_of_country: Any, arrays: dict[str, An
     if spec.region_intercepts:
         mean = prior("region_effect", priors["region_effect"], dims="region")[region_of_country]
     between = pm.math.zeros(region_of_country.shape[0])
-    if "between_effect" in params and "x_between" not in params:  # a latent treatment's mean stays per row
-        between = between + params["between_effect"] * arrays["x_between_country"]
+    if "between_effect" in params:
+        if "x_between" in params:  # latent treatment: its country mean, read at each country's first row
+            first_rows = np.unique(data.country_idx, return_index=True)[1]
+            between = between + params["between_effect"] * params["x_between"][first_rows]
+        else:
+            between = between + params["between_effect"] * arrays["x_between_country"]
     if "covariate_between" in params:
         between = between + (params["covariate_between"] * arrays["z_between_country"]).sum(axis=-1)
     level = pm.Normal("country_level", mean + between, country_sd, dims="country")

@@ -168,7 +168,7 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
                 "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
         save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc",
-                 stored=store.fit_file(fit.record.key) if reused and store is not None else None)
+                 stored=store.fit_file(fit.record.key) if store is not None else None)
         path = out_dir / "fits" / f"{outcome}.nc"
         _report_fit(say, outcome, fit)
         fits[outcome] = (fit, path)

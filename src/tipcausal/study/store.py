@@ -58,8 +58,9 @@ def fit_provenance(fit: SpecFit | JointFit, label: str, context: FitContext,
 def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, stored: Path | None = None) -> Path:
     """Write a fit as netCDF plus ``<name>.provenance.json``, each atomically (verified before rename).
 
-    ``stored``: the fit store's copy of the same fit; its bytes are copied and the provenance attribute set in
-    place (HDF5), which gives the file ``to_netcdf`` would write in a fraction of the time."""
+    ``stored``: the fit store's copy of the same fit (reused, or just fitted and stored); its bytes are copied and
+    the provenance attribute set in place (HDF5), which gives the file ``to_netcdf`` would write in a fraction of
+    the time."""
     summary = provenance.canonical_json({k: prov[k] for k in ("seed", "data_hash", "dag_hash", "model_hash")})
     idata.posterior.attrs["tipcausal_provenance"] = summary
 
