@@ -13,8 +13,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from tipcausal.study.config import library_studies
-
 from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.fit import FitRecord, SpecFit, Timings, assess, fit_key
 from tipcausal.inference.sampling import SamplerSettings
@@ -22,6 +20,7 @@ from tipcausal.models.binding import ModelData, bind_data
 from tipcausal.models.families import stamp_family
 from tipcausal.models.likelihoods import draw_scores
 from tipcausal.models.spec import ModelSpec
+from tipcausal.study.config import library_studies
 
 CHAINS, DRAWS = 2, 20
 

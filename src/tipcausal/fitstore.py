@@ -212,6 +212,11 @@ def fit_stored(store: FitStore | None, panel: Panel, spec: ModelSpec, settings: 
     return store.fit(panel, spec, settings, progress=progress)
 
 
+def derived_stored(store: FitStore | None, kind: str, inputs: dict[str, Any], compute: Callable[[], T]) -> T:
+    """``compute()`` through ``store``'s derived results (None: computed directly)."""
+    return compute() if store is None else store.derived(kind, inputs, compute)[0]
+
+
 def fit_joint_stored(store: FitStore | None, panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *,
                      progress: bool = False) -> tuple[JointFit, bool]:
     """Fit the joint model through ``store`` (None: fit directly); returns the fit and whether it was reused."""

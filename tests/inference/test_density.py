@@ -27,7 +27,8 @@ def _random_points(model, density, n, seed):
 
 @pytest.mark.parametrize("options", [{}, {"likelihood": "cumulative_probit", "year_effects": "random_walk"},
                                      {"measurement_error": 0.3}, {"pooling": "none"},
-                                     {"parameterisation": "non_centred"}, {"parameterisation": "centred"}])
+                                     {"parameterisation": "centred_levels"}, {"parameterisation": "centred"},
+                                     {"parameterisation": "centred_levels", "measurement_error": 0.3}])
 def test_density_equals_pymc_logp(small_sim, options):
     import jax
 

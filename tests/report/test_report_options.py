@@ -24,8 +24,8 @@ GRID = {"likelihood": ["cumulative_logit", "cumulative_probit"], "country_slopes
         "region_intercepts": [True, False], "pooling": ["partial", "none", "complete"],
         "year_effects": ["random", "random_walk", "fixed", "none"], "within_between": [True, False]}
 ALONE = [{"lagged_treatment": True}, {"measurement_error": 0.3}, {"missing": "impute"},
-         {"parameterisation": "centred"}, {"parameterisation": "non_centred"}, {"likelihood": "cumulative_probit", "country_slopes": False,
-                                           "year_effects": "none", "pooling": "complete"}]
+         {"parameterisation": "centred"}, {"parameterisation": "non_centred"},
+         {"likelihood": "cumulative_probit", "country_slopes": False, "year_effects": "none", "pooling": "complete"}]
 OUTCOME = "protection"
 
 

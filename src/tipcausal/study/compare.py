@@ -54,7 +54,7 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
                 say(f"    reused the stored joint fit {jf.record.key[:12]}")
             path = folder / "joint.nc"
             save_fit(jf.idata, fit_provenance(jf, "joint: " + ", ".join(specs), context), written / "joint.nc",
-                     stored=store.fit_file(jf.record.key) if store is not None else None)
+                     store=store)
             for outcome, spec in specs.items():
                 view = jf.outcomes[spec.outcome]
                 rows[outcome].append(Specification(alt.name, view, path,
@@ -65,7 +65,7 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             fit, reused = fit_stored(store, panel, spec, settings, progress=progress)
             path = folder / f"{outcome}.nc"
             save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc",
-                     stored=store.fit_file(fit.record.key) if store is not None else None)
+                     store=store)
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects.slope_mean
             say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}{' (stored fit)' if reused else ''}; within slope {s.mean:+.3f} "

@@ -24,7 +24,7 @@ from tipcausal.core import provenance
 from tipcausal.core.errors import InputError
 from tipcausal.data.panel import Panel
 from tipcausal.fit import SpecFit
-from tipcausal.fitstore import FitStore, fit_stored
+from tipcausal.fitstore import FitStore, derived_stored, fit_stored
 from tipcausal.inference.sampling import configure_jax
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.baselines import fit_baselines
@@ -97,16 +97,12 @@ def prepare(study: Study, progress: Progress | None = None) -> Prepared:
 
 def _variants(study: Study, store: FitStore | None) -> dict[str, VariantIdentification]:
     """Identification under every library DAG (DoWhy; computed once per question and DAG library with a store)."""
-    def compute() -> dict[str, VariantIdentification]:
-        return identify_variants(study.treatment, study.outcomes, study.assume_absorbed)
-
-    if store is None:
-        return compute()
     dags = {name: provenance.hash_json(Path(path).read_text(encoding="utf-8"))
             for name, path in sorted(library_dags().items())}
     inputs = {"treatment": study.treatment, "outcomes": list(study.outcomes),
               "assume_absorbed": list(study.assume_absorbed), "dags": dags}
-    return store.derived("dag-variants", inputs, compute)[0]
+    return derived_stored(store, "dag-variants", inputs,
+                          lambda: identify_variants(study.treatment, study.outcomes, study.assume_absorbed))
 
 
 def dag_checks(study: Study, graph: CausalGraph, panel: Panel, alpha: float = 0.05,
@@ -167,8 +163,7 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
             say(f"    {outcome}: reused the stored fit {fit.record.key[:12]} (same data, spec, sampler settings "
                 "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
-        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc",
-                 stored=store.fit_file(fit.record.key) if store is not None else None)
+        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store)
         path = out_dir / "fits" / f"{outcome}.nc"
         _report_fit(say, outcome, fit)
         fits[outcome] = (fit, path)
@@ -177,14 +172,10 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
 
 def _baselines(store: FitStore | None, panel: Panel, spec: ModelSpec) -> tuple:
     """The frequentist baselines of one outcome (computed once per panel and specification with a store)."""
-    def compute() -> tuple:
-        return tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates))
-
-    if store is None:
-        return compute()
     inputs = {"panel": panel.hash, "outcome": spec.outcome, "treatment": spec.treatment,
               "covariates": list(spec.covariates)}
-    return store.derived("baselines", inputs, compute)[0]
+    return derived_stored(store, "baselines", inputs,
+                          lambda: tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
 
 
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,

@@ -16,6 +16,7 @@ import h5py
 
 from tipcausal.core import io, provenance
 from tipcausal.fit import JointFit, SpecFit
+from tipcausal.fitstore import FitStore
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,13 @@ def fit_provenance(fit: SpecFit | JointFit, label: str, context: FitContext,
     return prov
 
 
-def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, stored: Path | None = None) -> Path:
+def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, store: FitStore | None = None) -> Path:
     """Write a fit as netCDF plus ``<name>.provenance.json``, each atomically (verified before rename).
 
-    ``stored``: the fit store's copy of the same fit (reused, or just fitted and stored); its bytes are copied and
-    the provenance attribute set in place (HDF5), which gives the file ``to_netcdf`` would write in a fraction of
-    the time."""
+    With a ``store`` (which holds every fit that went through it, reused or just fitted), the stored file's bytes
+    are copied and the provenance attribute set in place (HDF5): the file ``to_netcdf`` would write, in a
+    fraction of the time."""
+    stored = store.fit_file(prov["fit_key"]) if store is not None else None
     summary = provenance.canonical_json({k: prov[k] for k in ("seed", "data_hash", "dag_hash", "model_hash")})
     idata.posterior.attrs["tipcausal_provenance"] = summary
 
