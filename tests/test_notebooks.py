@@ -1,4 +1,4 @@
-"""Notebooks are executed end to end (paired .py scripts, converted with jupytext)."""
+"""Notebooks are executed end to end (.ipynb files, and paired .py scripts converted with jupytext)."""
 
 from pathlib import Path
 
@@ -8,7 +8,8 @@ from nbclient import NotebookClient
 
 pytestmark = [pytest.mark.sampling, pytest.mark.slow]
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted([*(Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"),
+                    *(Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -22,3 +23,12 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     if path.stem == "01_quickstart":
         assert (tmp_path / "reports" / "quickstart" / "report.html").is_file()
+    if path.stem == "03_sensitivity":
+        import json
+
+        summary = json.loads((tmp_path / "reports" / "sensitivity" / "summary.json").read_text())
+        sens = summary["sensitivity"]
+        assert set(sens["confounding"]) == set(sens["priors"]) == set(sens["refutations"]) == {
+            "prosecution", "protection", "prevention"}
+        assert {"tipping_k", "tipping_k_median", "by_country", "verdict"} <= set(sens["confounding"]["protection"])
+        assert {r["name"] for r in sens["refutations"]["protection"]} >= {"placebo (within country)", "lead placebo"}

@@ -17,12 +17,13 @@ from tipcausal.core import io
 from tipcausal.core.rundir import check_output_dir, staged_run
 from tipcausal.fitstore import FitStore, resolve_store
 from tipcausal.report.render import write_report
+from tipcausal.sensitivity.settings import SensitivitySettings
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.results import StudyResult
 from tipcausal.study.runner import Prepared, prepare, run_study
 from tipcausal.study.summary import build_summary, summary_table_html
 
-__all__ = ["CompletedRun", "Prepared", "Study", "load_study", "prepare", "run"]
+__all__ = ["CompletedRun", "Prepared", "Study", "load_study", "prepare", "run", "sensitivity"]
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,38 @@ def study_store(study: Study) -> FitStore | None:
     return store
 
 
+def _sensitivity(study: Study, request: bool | tuple[str, ...] | None) -> SensitivitySettings | None:
+    """The sensitivity analyses a run computes (checked before anything runs)."""
+    settings = study.sensitivity
+    if request is None:
+        request = settings.run
+    if request is False:
+        return None
+    return settings.only(None if request is True else tuple(request))
+
+
+def sensitivity(study: Study | str | Path | None = None, *, only: tuple[str, ...] | None = None,
+                progress: Callable[[str], None] | None = None, show_sampler_progress: bool = True) -> CompletedRun:
+    """Run ``study`` with its sensitivity analyses (``only``: just these), reusing its stored fits, and write
+    them into summary.json (``sensitivity``) and report.html."""
+    return run(study, progress=progress, show_sampler_progress=show_sampler_progress,
+               sensitivity=tuple(only) if only else True)
+
+
 def run(study: Study | str | Path | None = None, *, progress: Callable[[str], None] | None = None,
-        show_sampler_progress: bool = True) -> CompletedRun:
+        show_sampler_progress: bool = True, sensitivity: bool | tuple[str, ...] | None = None) -> CompletedRun:
     """Run ``study`` (a ``Study``, a study file or a library name; default the embedded default study) and write
-    summary.json and report.html beside its fits."""
+    summary.json and report.html beside its fits. ``sensitivity``: True runs the study's ``[sensitivity]``
+    analyses, a tuple of names only those ("confounding", "priors", "refute"), False none; None (default)
+    follows the study's ``[sensitivity] run``."""
     study = study if isinstance(study, Study) else load_study(study)
+    wanted = _sensitivity(study, sensitivity)
     out_dir = check_output_dir(study.output_dir)
     store = study_store(study)
     prepared = prepare(study, progress)  # every input check: nothing is written before it passes
     with staged_run(out_dir) as staging:
         result = run_study(study, prepared=prepared, write_dir=staging, progress=progress,
-                           show_sampler_progress=show_sampler_progress, store=store)
+                           show_sampler_progress=show_sampler_progress, store=store, sensitivity=wanted)
         if progress:
             progress("writing summary.json and report.html")
         summary = build_summary(result)

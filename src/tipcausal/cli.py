@@ -110,6 +110,50 @@ def run(
 
 
 @app.command()
+def sensitivity(
+    study: Annotated[Optional[str], typer.Argument(help="Study TOML file or library study name (default: the "
+                                                        "embedded default study).")] = None,
+    only: Annotated[Optional[list[str]], typer.Option(help="Only this analysis: confounding | priors | refute "
+                                                           "(repeat for several; default: the study's "
+                                                           "[sensitivity] analyses).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: the study's [output] dir).")] = None,
+    store: Annotated[Optional[Path], typer.Option(help="Fit store folder (default: the study's [output] store, "
+                                                       "else $TIPCAUSAL_STORE, else models).")] = None,
+    sources: Annotated[Optional[Path], typer.Option(help="Source files folder for studies on built real data.")] = None,
+    allow_unconverged: Annotated[bool, typer.Option("--allow-unconverged",
+                                                    help="Exit 0 even if a primary fit fails the diagnostics "
+                                                         "gate.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No sampler progress bars.")] = False,
+) -> None:
+    """Sensitivity analyses of a study (unobserved confounding, prior power-scaling, panel-aware refutations),
+    reusing its stored fits; written into summary.json (sensitivity) and report.html."""
+    try:
+        spec = load_study(study).with_overrides(output_dir=str(out) if out else None,
+                                                allow_unconverged=allow_unconverged or None,
+                                                sources=str(sources) if sources else None,
+                                                store=str(store) if store else None)
+        if only:
+            spec.sensitivity.only(tuple(only))
+        done = api.sensitivity(spec, only=tuple(only) if only else None,
+                               progress=lambda m: console.print(m, highlight=False, markup=False),
+                               show_sampler_progress=not quiet)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    except KeyboardInterrupt:
+        _interrupted("the sensitivity run stopped before finishing; the output folder is as it was before the run")
+        return
+    result = done.result
+    if not result.passed and not spec.allow_unconverged:
+        failed = [o for o, r in result.outcomes.items() if not r.gate.passed]
+        console.print("[bold red]DIAGNOSTICS FAILED[/] " + escape(", ".join(failed)) + ": the sensitivity of an "
+                      "unconverged fit is flagged in the report; rerun with more draws or pass --allow-unconverged",
+                      highlight=False)
+        raise typer.Exit(EXIT_UNCONVERGED)
+    console.print(f"[green]report:[/] {done.report_path}", highlight=False)
+
+
+@app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder for panel.csv, truth.json and latent.csv.")] = Path(
         "data/processed/simulated"),

@@ -89,13 +89,21 @@ class Family:
         """Effects it supports: the expected score and P(score >= 4), or P(score >= T) for a collapsed score."""
         return (f"p_score_ge_{threshold}",) if self.binary else ("expected_score", "p_score_ge_4")
 
+    def outcome_means(self, eta: np.ndarray, cut: np.ndarray, threshold: int,
+                      names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Per-row value of each effect's outcome quantity (expected score, P(score >= 4) or P(score >= T)) at
+        predictor ``eta`` (draws first); ``names``: only these."""
+        names = self.effect_names(threshold) if names is None else names
+        if self.binary:  # P(score >= T) = 1 - F(c - eta) with the single cutpoint c
+            return {n: 1.0 - self.cdf(cut[..., :1] - eta) for n in names}
+        quantity = {"expected_score": lambda: expected_score(eta, cut, link=self.link),
+                    "p_score_ge_4": lambda: prob_score_at_least(eta, cut, 4, link=self.link)}
+        return {n: quantity[n]() for n in names}
+
     def effects(self, eta0: np.ndarray, eta1: np.ndarray, cut: np.ndarray, threshold: int) -> dict[str, np.ndarray]:
         """Per-row differences of each effect between predictors ``eta1`` and ``eta0`` (draws first)."""
-        if self.binary:  # P(score >= T) = 1 - F(c - eta) with the single cutpoint c
-            return {f"p_score_ge_{threshold}": self.cdf(cut[..., :1] - eta0) - self.cdf(cut[..., :1] - eta1)}
-        return {"expected_score": expected_score(eta1, cut, link=self.link) - expected_score(eta0, cut, link=self.link),
-                "p_score_ge_4": prob_score_at_least(eta1, cut, 4, link=self.link)
-                - prob_score_at_least(eta0, cut, 4, link=self.link)}
+        before, after = self.outcome_means(eta0, cut, threshold), self.outcome_means(eta1, cut, threshold)
+        return {n: after[n] - before[n] for n in before}
 
     def ppc_labels(self, threshold: int) -> list[Any]:
         """Labels of the predictive check's categories."""

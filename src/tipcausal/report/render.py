@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from tipcausal.models.spec import PRIOR_ROLES
 from tipcausal.core.io import write_text_atomic
-from tipcausal.report import figures
+from tipcausal.report import figures, sensitivity_figures
 from tipcausal.study.results import StudyResult
 
 
@@ -34,6 +34,19 @@ def _environment() -> Environment:
 def _top_bottom(by_country: dict[str, Any], key: str = "expected_score", k: int = 5) -> dict[str, list]:
     items = sorted(by_country.items(), key=lambda kv: kv[1][key].mean)
     return {"lowest": items[:k], "highest": list(reversed(items[-k:]))}
+
+
+def _sensitivity_uris(sens: dict[str, Any] | None) -> dict[str, str]:
+    """Data URIs of the sensitivity section's figures (those its analyses produced)."""
+    if not sens:
+        return {}
+    uris = {}
+    if sens["confounding"]:
+        uris["contour"] = figures.to_data_uri(sensitivity_figures.contour_figure(sens["confounding"]))
+        uris["countries"] = figures.to_data_uri(sensitivity_figures.country_tipping_figure(sens["confounding"]))
+    if sens["priors"]:
+        uris["priors"] = figures.to_data_uri(sensitivity_figures.power_scaling_figure(sens["priors"]))
+    return uris
 
 
 def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +76,8 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "variants": result.variants,
         "dag_tests": result.dag_tests,
         "conditional": any(r.identification.status != "identified" for r in result.outcomes.values()),
+        "sens": summary.get("sensitivity"),
+        "sens_uris": _sensitivity_uris(summary.get("sensitivity")),
     }
 
 

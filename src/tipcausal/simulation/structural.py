@@ -99,6 +99,9 @@ class SimulationConfig:
     consultation_sd: float = 1.31
     consultation_within_sd: float = 0.34
     will_time_sd: float = 0.0
+    #: year-to-year persistence of that component (AR(1) coefficient; consultation's own dynamics use 0.7, so a
+    #: lead of consultation carries information on today's will only when this differs from 0.7)
+    will_time_rho: float = 0.7
     observed_share_after_entry: float = 0.99
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,7 +241,7 @@ def _country_year_processes(rng: np.random.Generator, cfg: SimulationConfig,
     corruption = expit(corr_logit)
     corr_std = (corruption - 0.55) / 0.30
     will = (0.8 * country["pressure"][:, None] - 0.6 * corr_std
-            + (_ar1(rng, n_c, n_t, cfg.will_time_sd) if cfg.will_time_sd > 0 else 0.0))
+            + (_ar1(rng, n_c, n_t, cfg.will_time_sd, cfg.will_time_rho) if cfg.will_time_sd > 0 else 0.0))
     cso_latent = (region_cso[country["region"]][:, None] + country["consultation"][:, None] + 0.4 * (dem_logit - 0.2)
                   + 0.35 * will + _ar1(rng, n_c, n_t, cfg.consultation_within_sd * np.sqrt(1 - 0.7**2)))
     # put consultation on the V-Dem-like scale of the real panel

@@ -20,6 +20,7 @@ from tipcausal.core.tomlfile import load_toml
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.joint import check_joint_specs
 from tipcausal.models.spec import ModelSpec, Prior
+from tipcausal.sensitivity.settings import SensitivitySettings, parse_sensitivity
 
 #: [model] keys: every ModelSpec field a study may set (the variables come from [causal]).
 MODEL_KEYS = frozenset(f.name for f in fields(ModelSpec)) - {"outcome", "treatment", "covariates"}
@@ -32,6 +33,7 @@ SECTIONS = {
     "sampler": {f.name for f in fields(SamplerSettings)},
     "output": {"dir", "allow_unconverged", "store"},
     "compare": set(),  # an array of tables, checked by parse_alternatives
+    "sensitivity": set(),  # nested tables, checked by sensitivity.settings.parse_sensitivity
 }
 DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
               "built": "the real-data panel built from a source manifest (tipcausal data build)"}
@@ -118,6 +120,8 @@ class Study:
     store: str | None | bool = None
     #: fit every model again (replacing its store entry) instead of reusing a stored fit
     refit: bool = False
+    #: the ``[sensitivity]`` table: what ``tipcausal sensitivity`` computes (and ``run`` too when ``run = true``)
+    sensitivity: SensitivitySettings = SensitivitySettings()
 
     def with_overrides(self, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
                        seed: int | None = None, backend: str | None = None, output_dir: str | None = None,
@@ -141,7 +145,8 @@ class Study:
                 "treatment": self.treatment, "outcomes": list(self.outcomes), "adjustment": list(self.adjustment),
                 "assume_absorbed": list(self.assume_absorbed), "override": self.override, "data": data,
                 "model": self.model_options, "compare": [a.to_dict() for a in self.alternatives],
-                "sampler": self.sampler.to_dict(), "output_dir": self.output_dir}
+                "sampler": self.sampler.to_dict(), "output_dir": self.output_dir,
+                "sensitivity": self.sensitivity.to_dict()}
 
 
 def library_studies() -> dict[str, Path]:
@@ -216,7 +221,7 @@ def _check_sections(raw: dict[str, Any], src: str) -> None:
     if unknown:
         raise InputError(f"{src}: unknown section(s) {', '.join(sorted(unknown))}; valid: {', '.join(SECTIONS)}")
     for section, keys in SECTIONS.items():
-        if section == "compare":
+        if section in ("compare", "sensitivity"):
             continue
         bad = set(raw.get(section, {})) - keys
         if bad:
@@ -254,6 +259,7 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
         output_dir=_typed(out.get("dir", f"reports/{path.stem}"), str, f"{src}: [output] dir"),
         allow_unconverged=_typed(out.get("allow_unconverged", False), bool, f"{src}: [output] allow_unconverged"),
         store=_store_option(out.get("store"), src),
+        sensitivity=parse_sensitivity(raw.get("sensitivity"), src),
     )
 
 

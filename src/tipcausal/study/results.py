@@ -17,6 +17,7 @@ from tipcausal.fit import JointFit, SpecFit
 from tipcausal.posterior.effects import Effects
 from tipcausal.posterior.loo import ElpdComparison, LooSummary
 from tipcausal.posterior.ppc import PredictiveCheck
+from tipcausal.sensitivity.suite import SensitivityResult
 from tipcausal.study.config import Study
 
 
@@ -123,6 +124,7 @@ class StudyResult:
     versions: Mapping[str, str]
     created: str
     joint: JointResult | None = None
+    sensitivity: SensitivityResult | None = None
 
     @property
     def passed(self) -> bool:

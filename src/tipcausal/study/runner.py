@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import networkx as nx
 
 from tipcausal.causal.graph import CausalGraph, library_dags, load_dag
 from tipcausal.causal.identify import Identification, identify_outcome
@@ -30,6 +33,8 @@ from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.baselines import fit_baselines
 from tipcausal.simulation.structural import SimulatedPanel
 from tipcausal.study.compare import comparison_with, fit_alternatives
+from tipcausal.sensitivity.settings import DEFAULT_BENCHMARKS, SensitivitySettings
+from tipcausal.sensitivity.suite import run_sensitivity
 from tipcausal.study.config import Study, alternative_specs
 from tipcausal.study.panels import study_panel
 from tipcausal.study.results import OutcomeResult, Specification, StudyResult, Truth
@@ -49,6 +54,9 @@ class Prepared:
     simulation: SimulatedPanel | None
     identification: dict[str, Identification]
     specs: dict[str, ModelSpec]
+    #: the ``[sensitivity]`` benchmarks as panel columns, and the negative-control outcome's column (or None)
+    benchmark_columns: tuple[str, ...] = ()
+    negative_control_column: str | None = None
 
 
 def identify_study(study: Study, graph: CausalGraph) -> dict[str, Identification]:
@@ -92,7 +100,48 @@ def prepare(study: Study, progress: Progress | None = None) -> Prepared:
                          "fit binary_logit as a [[compare]] specification beside it")
     for alt in study.alternatives:
         alternative_specs(alt, specs)
-    return Prepared(graph=graph, panel=panel, simulation=sim, identification=idents, specs=specs)
+    benchmarks, negative = sensitivity_inputs(study, graph, panel)
+    return Prepared(graph=graph, panel=panel, simulation=sim, identification=idents, specs=specs,
+                    benchmark_columns=benchmarks, negative_control_column=negative)
+
+
+def sensitivity_inputs(study: Study, graph: CausalGraph, panel: Panel) -> tuple[tuple[str, ...], str | None]:
+    """The ``[sensitivity]`` benchmarks as panel columns and the negative control's column, checked against the
+    DAG and the panel: a benchmark must be a numeric adjustment node; a negative control must be a DAG node that
+    the treatment cannot reach, with integer scores in the panel."""
+    s = study.sensitivity
+    where = f"{study.source}: [sensitivity.confounding] benchmarks"
+    numeric = [n for n in study.adjustment if graph.node(n).type != "categorical"]
+    if s.confounding.benchmarks == DEFAULT_BENCHMARKS:
+        chosen = [b for b in s.confounding.benchmarks if b in numeric] or numeric
+    else:
+        for b in s.confounding.benchmarks:
+            if b not in numeric:
+                raise InputError(f"{where}: {b!r} is not a numeric adjustment node of the study; benchmarks must "
+                                 f"be among {', '.join(numeric) or '(none)'}")
+        chosen = list(s.confounding.benchmarks)
+    columns = tuple(graph.node(b).column for b in chosen)
+    nc = s.refute.negative_control
+    if nc is None:
+        return columns, None
+    where = f"{study.source}: [sensitivity.refute] negative_control"
+    if nc not in graph.node_ids:
+        raise InputError(f"{where}: {nc!r} is not a node of the DAG {graph.source}; nodes: "
+                         f"{', '.join(graph.node_ids)}")
+    if nc == study.treatment or nx.has_path(graph.to_networkx(), study.treatment, nc):
+        raise InputError(f"{where}: {nc!r} can be reached from the treatment {study.treatment!r} in the DAG, so "
+                         "it cannot be a negative control (the treatment may really affect it)")
+    column = graph.node(nc).column
+    if column not in panel.frame.columns:
+        raise InputError(f"{where}: the panel {panel.source} has no column {column!r} for {nc!r}")
+    values = panel.frame[column].dropna()
+    bad = panel.frame.loc[values.index[(values != values.round()) | ~values.between(panel.schema.score_min,
+                                                                                        panel.schema.score_max)]]
+    if len(bad):
+        rows = ", ".join(f"({r.country}, {r.year})" for r in bad.head(8).itertuples())
+        raise InputError(f"{where}: column {column!r} of {panel.source} must hold integer scores "
+                         f"{panel.schema.score_min}-{panel.schema.score_max}; not at rows {rows}")
+    return columns, column
 
 
 def _variants(study: Study, store: FitStore | None) -> dict[str, VariantIdentification]:
@@ -180,10 +229,11 @@ def _baselines(store: FitStore | None, panel: Panel, spec: ModelSpec) -> tuple:
 
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
               progress: Progress | None = None, show_sampler_progress: bool = True,
-              store: FitStore | None = None) -> StudyResult:
+              store: FitStore | None = None, sensitivity: SensitivitySettings | None = None) -> StudyResult:
     """Run every stage of ``study`` (``prepared``: its checked inputs, else prepared here), fitting through
     ``store`` (None: no store) and saving each fit into ``write_dir`` (default: the study's output folder) under
-    the paths it will have in the output folder; never raises on an unconverged fit."""
+    the paths it will have in the output folder, then the ``sensitivity`` analyses (None: none); never raises
+    on an unconverged fit."""
     say = progress or log.info
     prepared = prepared or prepare(study, say)
     panel, out_dir = prepared.panel, Path(study.output_dir)
@@ -211,6 +261,25 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
             outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
             specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
             baselines=_baselines(store, panel, spec))
-    return StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
-                       variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
-                       joint=joint)
+    result = StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
+                         variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
+                         joint=joint)
+    if sensitivity is None or not sensitivity.analyses:
+        return result
+    say(f"sensitivity: {', '.join(sensitivity.analyses)}")
+    names = _country_names(panel)
+    sens = run_sensitivity({o: r.fit for o, r in outcomes.items()}, panel, study.sampler, sensitivity,
+                           benchmark_columns=prepared.benchmark_columns,
+                           benchmark_labels={graph_col: node for node, graph_col in
+                                             ((n, prepared.graph.node(n).column) for n in study.adjustment)},
+                           negative_control_column=prepared.negative_control_column, store=store,
+                           country_names=names, progress=say)
+    return replace(result, sensitivity=sens)
+
+
+def _country_names(panel: Panel) -> dict[str, str]:
+    """Country code -> name where the panel has names (built real data), else empty."""
+    frame = panel.frame
+    if "country_name" not in frame.columns:
+        return {}
+    return {str(k): str(v) for k, v in frame.groupby("country")["country_name"].first().items()}

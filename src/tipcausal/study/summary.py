@@ -101,6 +101,7 @@ def build_summary(result: StudyResult) -> dict[str, Any]:
         "dag_tests": dict(result.dag_tests),
         "joint_model": _joint_entry(result),
         "dag_variants": {name: v.to_dict() for name, v in result.variants.items()},
+        "sensitivity": None if result.sensitivity is None else result.sensitivity.to_dict(),
         "provenance": {"seed": study.sampler.seed,
                        "data_seed": getattr(study.data, "seed", None) if kind == "simulated" else None,
                        "data_hash": panel.hash, "dag_hash": result.graph.hash, "dag": result.graph.source,
