@@ -1,8 +1,8 @@
 """Sensitivity analyses: their cost on the default study, and how they behave over repeated simulated panels.
 Prints figures; writes benchmarks/results/sensitivity-*.json.
 
-    python benchmarks/bench_sensitivity.py suite            # `tipcausal sensitivity` on the default study: wall
-                                                            # time (empty store, then rerun) and seconds per analysis
+    python benchmarks/bench_sensitivity.py suite [--keep DIR]   # `tipcausal sensitivity` on the default study:
+                                                            # wall time (empty store, then rerun), seconds per analysis
     python benchmarks/bench_sensitivity.py panels --n 10    # repeated 80-country panels (protection):
         - without time-varying confounding: within-country placebo (2 refits pooled) and lead placebo verdicts
           (their pass rates are the nominal-rate check);
@@ -27,7 +27,10 @@ RESULTS = Path(__file__).parent / "results"
 
 def suite(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        out, store = Path(tmp) / "out", Path(tmp) / "store"
+        base = Path(args.keep) if args.keep else Path(tmp)
+        out, store = base / "out", base / "store"
+        if args.keep and store.exists():
+            raise SystemExit(f"{store} exists: --keep needs a fresh folder (the first run is with an empty store)")
         runs = {}
         for label in ("empty store", "rerun"):
             cmd = [sys.executable, "-m", "tipcausal.cli", "sensitivity", args.study, "--out", str(out), "--store",
@@ -127,6 +130,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("suite")
     s.add_argument("--study", default="default")
+    s.add_argument("--keep", help="folder to keep the output and the store in (default: a temporary one)")
     p = sub.add_parser("panels")
     p.add_argument("--n", type=int, default=10)
     args = parser.parse_args()

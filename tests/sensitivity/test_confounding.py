@@ -10,8 +10,8 @@ from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.effects import effect_draws
-from tipcausal.sensitivity.confounding import (EffectRoots, adjusted_effects, analyse_confounding, bias,
-                                               partial_r2_bounds, robustness_value, within_scale)
+from tipcausal.sensitivity.confounding import EffectRoots, adjusted_effects, analyse_confounding, within_scale
+from tipcausal.sensitivity.ovb import bias, partial_r2_bounds, robustness_value
 from tipcausal.simulation.structural import SimulationConfig, simulate_panel
 
 

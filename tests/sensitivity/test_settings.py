@@ -57,3 +57,14 @@ def test_defaults_use_the_study_adjustment_as_benchmarks(tmp_path):
     prepared = prepare(load_study(study_with(tmp_path, "")))
     assert prepared.benchmark_columns == ("v2x_corr", "log_gdp_pc", "v2x_polyarchy")
     assert prepared.negative_control_column is None
+
+
+def test_run_includes_the_analyses_only_when_asked(tmp_path):
+    from tipcausal.api import _sensitivity
+
+    plain = load_study(study_with(tmp_path, ""))
+    assert _sensitivity(plain, None) is None and _sensitivity(plain, False) is None
+    assert _sensitivity(plain, True).analyses == ("confounding", "priors", "refute")
+    assert _sensitivity(plain, ("refute", "confounding")).analyses == ("confounding", "refute")
+    on = load_study(study_with(tmp_path, '[sensitivity]\nrun = true\nanalyses = ["priors"]'))
+    assert _sensitivity(on, None).analyses == ("priors",)

@@ -1,0 +1,1 @@
+"""Sensitivity analyses of a study's fits: unobserved confounding, prior power-scaling, panel-aware refutations."""

@@ -43,7 +43,7 @@ from tipcausal.fit import SpecFit
 from tipcausal.fitstore import FitStore, fit_stored
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
-from tipcausal.posterior.effects import effect_draws, summarise
+from tipcausal.posterior.effects import effect_draws
 from tipcausal.posterior.loo import pointwise_log_likelihood
 from tipcausal.sensitivity import panels as altered
 from tipcausal.sensitivity.settings import RefuteSettings
@@ -110,7 +110,7 @@ class Refitter:
     def __init__(self, fit: SpecFit, panel: Panel, settings: SamplerSettings, refute: RefuteSettings,
                  store: FitStore | None, progress: Progress) -> None:
         self.fit, self.panel, self.store, self.say = fit, panel, store, progress
-        self.settings = replace(settings, draws=refute.draws, tune=refute.tune)
+        self.settings = replace(settings, draws=refute.draws, tune=refute.tune, chains=refute.chains)
         self.n = 0
 
     def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int = 0) -> SpecFit:

@@ -115,7 +115,8 @@ def run_sensitivity(fits: Mapping[str, SpecFit], panel: Panel, sampler: SamplerS
             seconds[f"priors.{outcome}"] = time.perf_counter() - t
         if "refute" in settings.analyses:
             t = time.perf_counter()
-            say(f"    {outcome}: refutations ({settings.refute.draws} draws + {settings.refute.tune} tune per refit)")
+            r = settings.refute
+            say(f"    {outcome}: refutations ({r.chains} chains x {r.tune} tune + {r.draws} draws per refit)")
             rows = refute_outcome(fit, panel, sampler, settings.refute, store, negative_control_column, say)
             refutations[outcome] = rows
             seconds[f"refute.{outcome}"] = time.perf_counter() - t
