@@ -225,17 +225,18 @@ def leave_region_out(fit: SpecFit, panel: Panel, refit: Refitter) -> Refutation:
         folds[region] = {"mean": s.mean, "hdi90_low": s.hdi90_low, "hdi90_high": s.hdi90_high,
                          "p_positive": s.p_positive, "n_obs": f.data.n_obs}
     rule = (f"pass if every fold's {int(PROB * 100)}% interval covers the full-data estimate ({full:+.3f}); fail "
-            "otherwise, naming the region whose absence moves it")
+            "otherwise, naming the region whose absence moves it; inconclusive if a fold failed the gate")
     if not folds:
         return Refutation("leave one region out", "inconclusive", "effect without each region", None, None, rule,
                           "leave one region out: no refit passed the gate", failed, failed)
     off = [r for r, s in folds.items() if not s["hdi90_low"] <= full <= s["hdi90_high"]]
     lo = min(s["mean"] for s in folds.values())
     hi = max(s["mean"] for s in folds.values())
-    verdict = "fail" if off else "pass"
+    verdict = "fail" if off else ("inconclusive" if failed else "pass")
     sentence = (f"leave one region out: {verdict}: the effect on the expected score ranges {lo:+.3f} to {hi:+.3f} "
                 f"over {len(folds)} folds" + (f"; without {', '.join(off)} its interval excludes the full "
-                                              "estimate" if off else "; every fold covers the full estimate"))
+                                              "estimate" if off else "; every fold checked covers the full estimate")
+                + (f"; {failed} fold(s) failed the diagnostics gate and are not checked" if failed else ""))
     return Refutation("leave one region out", verdict, "effect without each region (range of means)", None,
                       (lo, hi), rule, sentence, len(folds) + failed, failed, {"folds": folds})
 
