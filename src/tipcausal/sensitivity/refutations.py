@@ -110,7 +110,8 @@ class Refitter:
     def __init__(self, fit: SpecFit, panel: Panel, settings: SamplerSettings, refute: RefuteSettings,
                  store: FitStore | None, progress: Progress) -> None:
         self.fit, self.panel, self.store, self.say = fit, panel, store, progress
-        self.settings = replace(settings, draws=refute.draws, tune=refute.tune, chains=refute.chains)
+        self.settings = replace(settings, draws=refute.draws or settings.draws, tune=refute.tune or settings.tune,
+                                chains=refute.chains or settings.chains)
         self.n = 0
 
     def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int = 0) -> SpecFit:

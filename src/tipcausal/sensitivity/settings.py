@@ -42,10 +42,11 @@ class PriorSettings:
 @dataclass(frozen=True)
 class RefuteSettings:
     """Which refutations, how many placebo refits, the region of practical equivalence (share of the
-    effect), the sampler's draws, tune and chains for refits, and an optional negative-control outcome (node id).
-    Measured on the default study (2 cores): 4 chains x 1000 draws take 26-32 s per refit and pass the gate; 2
-    chains x 1000 take 16-20 s but 46 of 66 refits failed it (max R-hat 1.010-1.020 over ~900 quantities with
-    four split chains); 4 chains x 500 failed it too (R-hat 1.017)."""
+    effect), the sampler's draws, tune and chains for refits (default: the study's own, which its primary fits
+    converged with), and an optional negative-control outcome (node id). Measured on the default study (2
+    cores): 4 chains x 1000 draws take 26-32 s per refit and pass the gate; 2 chains x 1000 take 16-20 s but 46
+    of 66 refits failed it (max R-hat 1.010-1.020 over ~900 quantities with four split chains); 4 chains x 500
+    failed it too (R-hat 1.017)."""
 
     placebo: int = 8
     between_placebo: int = 4
@@ -56,9 +57,9 @@ class RefuteSettings:
     random_common_cause: bool = True
     dowhy: bool = True
     rope: float = 0.1
-    draws: int = 1000
-    tune: int = 500
-    chains: int = 4
+    draws: int | None = None  # None: the study's [sampler] value
+    tune: int | None = None
+    chains: int | None = None
     negative_control: str | None = None
 
 
@@ -109,6 +110,10 @@ def _int(raw: dict[str, Any], key: str, default: int, minimum: int, where: str) 
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"{where}: {key} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def _optional_int(raw: dict[str, Any], key: str, minimum: int, where: str) -> int | None:
+    return None if raw.get(key) is None else _int(raw, key, 0, minimum, where)
 
 
 def _positive(value: Any, what: str, where: str, upper: float = math.inf) -> float:
@@ -177,8 +182,8 @@ def parse_sensitivity(raw: Any, src: str) -> SensitivitySettings:
         random_common_cause=_bool(ref_raw, "random_common_cause", True, rw),
         dowhy=_bool(ref_raw, "dowhy", True, rw),
         rope=_positive(ref_raw.get("rope", d.rope), "rope (share of the effect)", rw, upper=1.0),
-        draws=_int(ref_raw, "draws", d.draws, 100, rw), tune=_int(ref_raw, "tune", d.tune, 100, rw),
-        chains=_int(ref_raw, "chains", d.chains, 2, rw),
+        draws=_optional_int(ref_raw, "draws", 100, rw), tune=_optional_int(ref_raw, "tune", 100, rw),
+        chains=_optional_int(ref_raw, "chains", 2, rw),
         negative_control=nc)
     return SensitivitySettings(run=_bool(raw, "run", False, where), analyses=analyses, confounding=confounding,
                                priors=priors, refute=refute)

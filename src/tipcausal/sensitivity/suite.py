@@ -116,7 +116,8 @@ def run_sensitivity(fits: Mapping[str, SpecFit], panel: Panel, sampler: SamplerS
         if "refute" in settings.analyses:
             t = time.perf_counter()
             r = settings.refute
-            say(f"    {outcome}: refutations ({r.chains} chains x {r.tune} tune + {r.draws} draws per refit)")
+            say(f"    {outcome}: refutations ({r.chains or sampler.chains} chains x {r.tune or sampler.tune} tune + "
+                f"{r.draws or sampler.draws} draws per refit)")
             rows = refute_outcome(fit, panel, sampler, settings.refute, store, negative_control_column, say)
             refutations[outcome] = rows
             seconds[f"refute.{outcome}"] = time.perf_counter() - t
