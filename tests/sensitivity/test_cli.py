@@ -6,7 +6,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from tests.helpers import small_study
+from helpers import small_study
 from tipcausal.cli import app
 
 runner = CliRunner()

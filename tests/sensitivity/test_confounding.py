@@ -4,7 +4,7 @@ hierarchical ordinal fit the analytic adjustment reproduces a fit that observes 
 import numpy as np
 import pytest
 
-from tests.helpers import sampler_seed
+from helpers import sampler_seed
 from tipcausal.data.panel import Panel, PanelSchema
 from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings

@@ -3,7 +3,7 @@ the default priors are not flagged on the same panel."""
 
 import pytest
 
-from tests.helpers import sampler_seed
+from helpers import sampler_seed
 from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec, Prior

@@ -6,7 +6,7 @@ benchmarks/bench_sensitivity.py)."""
 import numpy as np
 import pytest
 
-from tests.helpers import sampler_seed
+from helpers import sampler_seed
 from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
