@@ -6,7 +6,9 @@ diagnostics gate (results written and flagged; use --allow-unconverged to exit 0
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -132,8 +134,6 @@ def sensitivity(
                                                 allow_unconverged=allow_unconverged or None,
                                                 sources=str(sources) if sources else None,
                                                 store=str(store) if store else None)
-        if only:
-            spec.sensitivity.only(tuple(only))
         done = api.sensitivity(spec, only=tuple(only) if only else None,
                                progress=lambda m: console.print(m, highlight=False, markup=False),
                                show_sampler_progress=not quiet)
@@ -320,7 +320,9 @@ def dag_test(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point (SIGUSR1 prints every thread's stack to stderr: where a run is stuck)."""
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     sys.exit(app())
 
 

@@ -194,7 +194,14 @@ def test_ctrl_c_stops_sampling_within_seconds_and_leaves_nothing_partial(tmp_pat
     time.sleep(3)  # inside the sampler (compiling or sampling)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    rc = proc.wait(timeout=30)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # say where it is stuck: the CLI prints its threads' stacks on SIGUSR1
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(3)
+        proc.kill()
+        pytest.fail("the run did not stop within 30 s of SIGINT; its output and threads:\n" + "".join(lines)
+                    + proc.stdout.read())
     elapsed = time.monotonic() - sent
     rest = proc.stdout.read()
     assert rc == 130 and elapsed < 5, (rc, elapsed, rest)

@@ -55,7 +55,8 @@ def test_unknown_only_is_refused(tmp_path):
 
 def test_defaults_use_the_study_adjustment_as_benchmarks(tmp_path):
     prepared = prepare(load_study(study_with(tmp_path, "")))
-    assert prepared.benchmark_columns == ("v2x_corr", "log_gdp_pc", "v2x_polyarchy")
+    assert tuple(prepared.benchmarks) == ("v2x_corr", "log_gdp_pc", "v2x_polyarchy")
+    assert prepared.benchmarks["v2x_corr"] == "corruption"
     assert prepared.negative_control_column is None
 
 

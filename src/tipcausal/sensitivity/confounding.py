@@ -45,7 +45,7 @@ from tipcausal.fit import SpecFit
 from tipcausal.models.families import family_of
 from tipcausal.models.predictor import from_idata, linear_predictor
 from tipcausal.posterior.effects import EffectSummary, summarise
-from tipcausal.sensitivity.ovb import Benchmark, bias, k_max, robustness_value
+from tipcausal.sensitivity.ovb import Benchmark, bias, k_max, robustness_value, smallest_k
 
 #: Residual SD of the latent score per link (the logistic's pi / sqrt(3), the standard normal's 1).
 SIGMA_E = {"logit": math.pi / math.sqrt(3.0), "probit": 1.0}
@@ -56,12 +56,11 @@ MAX_DRAWS = 2000
 BISECTION_STEPS = 20  # brackets of at most a few slope units: 1e-6 of that
 
 
-def _partial_r2(y: np.ndarray, regressors: np.ndarray, j: int) -> tuple[float, float]:
-    """(partial R^2 of column j of ``regressors`` with y given the others, residual SD of y given all but j)."""
+def _partial_r2(y: np.ndarray, regressors: np.ndarray, j: int) -> float:
+    """Partial R^2 of column j of ``regressors`` with y given the others (from its OLS t statistic)."""
     ols = sm.OLS(y, regressors).fit()
     t = float(ols.tvalues[j])
-    rest = np.delete(regressors, j, axis=1)
-    return t * t / (t * t + float(ols.df_resid)), float(np.sqrt(sm.OLS(y, rest).fit().scale))
+    return t * t / (t * t + float(ols.df_resid))
 
 
 def _residual_sd(y: np.ndarray, regressors: np.ndarray) -> float:
@@ -93,26 +92,32 @@ def _outcome_r2(coef_draws: np.ndarray, z_resid_var: float, resid_sd: Any) -> fl
     return float(np.median(explained / (explained + np.asarray(resid_sd) ** 2)))
 
 
-def within_scale(fit: SpecFit, benchmark_columns: Sequence[str]) -> Scale:
-    """The within slope's scale: sigma_e, the within treatment's SD given the within covariates and years, and
-    each benchmark covariate's partial R^2 with the within treatment and with the latent score."""
-    data, post = fit.data, fit.idata.posterior
-    link = family_of(fit.idata)[0].link
-    x = np.asarray(data.x_within, dtype=float)
-    z = np.asarray(data.z_within, dtype=float)
-    years = _year_dummies(np.asarray(data.year_idx))
-    design = np.column_stack([z, years])
-    sd_x = _residual_sd(x, design)
+def _scale(fit: SpecFit, x: np.ndarray, z: np.ndarray, groups: np.ndarray, coefficient: str,
+           sd_residual: Any, benchmark_columns: Sequence[str]) -> Scale:
+    """A coefficient's scale from its treatment ``x``, the covariates ``z`` and fixed effects of ``groups`` (years
+    within countries, regions between them): the treatment's residual SD and each benchmark's partial R^2 with
+    the treatment (OLS) and with the outcome side (``coefficient`` draws against ``sd_residual``)."""
+    dummies = _year_dummies(groups)
+    design = np.column_stack([z, dummies])
     covariates = list(fit.spec.covariates)
+    draws = np.asarray(fit.idata.posterior[coefficient].values) if benchmark_columns else None
     marks = []
     for col in benchmark_columns:
         j = covariates.index(col)
-        r2d, _ = _partial_r2(x, design, j)
-        z_given = np.column_stack([np.delete(z, j, axis=1), years, x])
+        z_given = np.column_stack([np.delete(z, j, axis=1), dummies, x])
         z_var = _residual_sd(z[:, j], z_given) ** 2
-        coef = np.asarray(post["covariate_within"].values)[..., j].reshape(-1)
-        marks.append(Benchmark(col, r2d, _outcome_r2(coef, z_var, SIGMA_E[link])))
-    return Scale(sd_residual=SIGMA_E[link], sd_treatment=sd_x, benchmarks=tuple(marks))
+        marks.append(Benchmark(col, _partial_r2(x, design, j),
+                               _outcome_r2(draws[..., j].reshape(-1), z_var, sd_residual)))
+    return Scale(sd_residual=sd_residual, sd_treatment=_residual_sd(x, design), benchmarks=tuple(marks))
+
+
+def within_scale(fit: SpecFit, benchmark_columns: Sequence[str]) -> Scale:
+    """The within slope's scale: sigma_e, the within treatment's SD given the within covariates and years, and
+    each benchmark covariate's partial R^2 with the within treatment and with the latent score."""
+    data = fit.data
+    return _scale(fit, np.asarray(data.x_within, dtype=float), np.asarray(data.z_within, dtype=float),
+                  np.asarray(data.year_idx), "covariate_within", SIGMA_E[family_of(fit.idata)[0].link],
+                  benchmark_columns)
 
 
 def between_scale(fit: SpecFit, benchmark_columns: Sequence[str]) -> Scale | None:
@@ -122,24 +127,10 @@ def between_scale(fit: SpecFit, benchmark_columns: Sequence[str]) -> Scale | Non
     post = fit.idata.posterior
     if "between_effect" not in post or "country_sd" not in post:
         return None
-    data = fit.data
-    ca = data.country_arrays()
-    x = np.asarray(ca["x_between_country"], dtype=float)
-    z = np.asarray(ca["z_between_country"], dtype=float)
-    regions = np.asarray(data.region_of_country)
-    design = np.column_stack([z, _year_dummies(regions)])
-    sd_x = _residual_sd(x, design)
-    resid = np.asarray(post["country_sd"].values).reshape(-1)
-    covariates = list(fit.spec.covariates)
-    marks = []
-    for col in benchmark_columns:
-        j = covariates.index(col)
-        r2d, _ = _partial_r2(x, design, j)
-        z_given = np.column_stack([np.delete(z, j, axis=1), _year_dummies(regions), x])
-        z_var = _residual_sd(z[:, j], z_given) ** 2
-        coef = np.asarray(post["covariate_between"].values)[..., j].reshape(-1)
-        marks.append(Benchmark(col, r2d, _outcome_r2(coef, z_var, resid)))
-    return Scale(sd_residual=resid, sd_treatment=sd_x, benchmarks=tuple(marks))
+    ca = fit.data.country_arrays()
+    return _scale(fit, np.asarray(ca["x_between_country"], dtype=float),
+                  np.asarray(ca["z_between_country"], dtype=float), np.asarray(fit.data.region_of_country),
+                  "covariate_between", np.asarray(post["country_sd"].values).reshape(-1), benchmark_columns)
 
 
 class EffectRoots:
@@ -330,28 +321,14 @@ def _between(fit: SpecFit, scale: Scale | None, ks: Sequence[float]) -> dict[str
             rows.append({"covariate": mark.covariate, "k": k, "r2_treatment": r2d, "r2_outcome": r2y,
                          "between_effect": summarise(gamma - direction * b).to_dict()})
 
-        def certain_at(k: float, mark: Benchmark = mark) -> bool:
+        def uncertain_at(k: float, mark: Benchmark = mark) -> bool:
             r2d, r2y = mark.bounds(k)
-            return p_dir(bias(r2d, r2y, resid, scale.sd_treatment)) >= CERTAINTY
+            return p_dir(bias(r2d, r2y, resid, scale.sd_treatment)) < CERTAINTY
 
-        tip[mark.covariate] = _k_tipping(certain_at, k_max(mark.r2_treatment))
+        tip[mark.covariate] = smallest_k(uncertain_at, k_max(mark.r2_treatment))
     return {"estimate": summarise(gamma).to_dict(), "p_direction": p_dir(0.0), "tipping_k": tip,
             "benchmarks": rows, "sd_treatment_between": scale.sd_treatment,
             "country_sd_median": scale.median_residual()}
-
-
-def _k_tipping(certain_at: Any, kmax: float) -> float | None:
-    """The smallest k at which ``certain_at(k)`` is false (0 if already false at 0; None if never)."""
-    if not certain_at(0.0):
-        return 0.0
-    hi = min(kmax, 1e6) * (1.0 - 1e-9)
-    if certain_at(hi):
-        return None
-    lo = 0.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if certain_at(mid) else (lo, mid)
-    return hi
 
 
 def _strength(k: float | None, label: str) -> str:

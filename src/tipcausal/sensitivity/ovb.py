@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,20 +67,23 @@ class Benchmark:
     def k_for_bias(self, target: float, sd_residual: float, sd_treatment: float) -> float | None:
         """The multiple k at which the confounder's bias reaches ``target`` (0 when none is needed; None when
         no defined multiple reaches it)."""
-        if not target > 0:
-            return 0.0
-        hi = min(k_max(self.r2_treatment), 1e6) * (1.0 - 1e-9)
-        if not self.bias(hi, sd_residual, sd_treatment) >= target:
-            return None
-        lo = 0.0
-        for _ in range(80):
-            mid = 0.5 * (lo + hi)
-            if self.bias(mid, sd_residual, sd_treatment) >= target:
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        return smallest_k(lambda k: self.bias(k, sd_residual, sd_treatment) >= target, k_max(self.r2_treatment))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form."""
         return {"covariate": self.covariate, "r2_treatment": self.r2_treatment, "r2_outcome": self.r2_outcome}
+
+
+def smallest_k(reached: Callable[[float], bool], kmax: float) -> float | None:
+    """The smallest multiple k in [0, kmax) at which ``reached(k)`` turns true, for a condition that stays true
+    once reached (bisection): 0 if it holds at 0, None if it never holds below kmax."""
+    if reached(0.0):
+        return 0.0
+    hi = min(kmax, 1e6) * (1.0 - 1e-9)
+    if not reached(hi):
+        return None
+    lo = 0.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if reached(mid) else (mid, hi)
+    return hi

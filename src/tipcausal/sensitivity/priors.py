@@ -23,8 +23,9 @@ prior and likelihood scaling is "prior-data conflict"; prior >= 0.05 with likeli
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,20 +71,19 @@ def log_prior(fit: SpecFit) -> xr.Dataset:
     model = build_model(fit.spec, fit.data)
     for rv in list(model.rvs_to_initial_values):  # initial values only steer the sampler; the graph copy needs none
         model.rvs_to_initial_values[rv] = None
-    with warnings_quiet():
-        return pm.compute_log_prior(fit.idata, model=model, extend_inferencedata=False, progressbar=False)
+    return pm.compute_log_prior(fit.idata, model=model, extend_inferencedata=False, progressbar=False)
 
 
-class warnings_quiet:
+@contextlib.contextmanager
+def _psense_log_quiet() -> Iterator[None]:
     """Silence arviz-stats' log line pointing at its documentation (the labels are reported instead)."""
-
-    def __enter__(self) -> None:
-        self._logger = logging.getLogger("arviz_stats.psense")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: Any) -> None:
-        self._logger.setLevel(self._level)
+    logger = logging.getLogger("arviz_stats.psense")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def partitions_of(spec: ModelSpec, available: set[str]) -> dict[str, str]:
@@ -197,7 +197,7 @@ def prior_sensitivity(fit: SpecFit, partitions: tuple[str, ...] | None = None) -
     data, quantities = _sensitivity_data(fit, lp)
     out = []
     for part, var in chosen.items():
-        with warnings_quiet():
+        with _psense_log_quiet():
             table = psense_summary(data, var_names=quantities, prior_var_names=[var], round_to=6)
         lp_part = np.asarray(lp[var].values)
         lp_part = lp_part.reshape(lp_part.shape[0], lp_part.shape[1], -1).sum(axis=-1)

@@ -114,11 +114,12 @@ class Refitter:
                                 chains=refute.chains or settings.chains)
         self.n = 0
 
-    def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int = 0) -> SpecFit:
-        settings = replace(self.settings, seed=_seed(self.settings.seed, self.fit.spec.outcome, label, index))
+    def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int | None = None) -> SpecFit:
+        """A refit of ``spec`` on ``panel``; ``index`` numbers the repeats of one refutation (None: a single one)."""
+        settings = replace(self.settings, seed=_seed(self.settings.seed, self.fit.spec.outcome, label, index or 0))
         fit, reused = fit_stored(self.store, panel, spec, settings)
         self.n += 1
-        self.say(f"      {self.fit.spec.outcome}: {label}{f' {index + 1}' if label != 'lead' else ''}: "
+        self.say(f"      {self.fit.spec.outcome}: {label}{'' if index is None else f' {index + 1}'}: "
                  f"{'reused' if reused else 'fitted'}"
                  + ("" if fit.passed else f" (failed the gate, left out: {'; '.join(fit.gate.reasons)})"))
         return fit

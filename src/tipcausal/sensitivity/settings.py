@@ -9,7 +9,7 @@ are made by ``check_against_graph``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from tipcausal.core.errors import InputError
@@ -83,7 +83,6 @@ class SensitivitySettings:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (recorded in summary.json)."""
-        from dataclasses import asdict
         return asdict(self)
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import replace
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +53,9 @@ class Prepared:
     simulation: SimulatedPanel | None
     identification: dict[str, Identification]
     specs: dict[str, ModelSpec]
-    #: the ``[sensitivity]`` benchmarks as panel columns, and the negative-control outcome's column (or None)
-    benchmark_columns: tuple[str, ...] = ()
+    #: the ``[sensitivity]`` benchmarks: panel column -> DAG node id, in order (the first is the reference)
+    benchmarks: dict[str, str] = field(default_factory=dict)
+    #: the negative-control outcome's column (or None)
     negative_control_column: str | None = None
 
 
@@ -102,11 +102,11 @@ def prepare(study: Study, progress: Progress | None = None) -> Prepared:
         alternative_specs(alt, specs)
     benchmarks, negative = sensitivity_inputs(study, graph, panel)
     return Prepared(graph=graph, panel=panel, simulation=sim, identification=idents, specs=specs,
-                    benchmark_columns=benchmarks, negative_control_column=negative)
+                    benchmarks=benchmarks, negative_control_column=negative)
 
 
-def sensitivity_inputs(study: Study, graph: CausalGraph, panel: Panel) -> tuple[tuple[str, ...], str | None]:
-    """The ``[sensitivity]`` benchmarks as panel columns and the negative control's column, checked against the
+def sensitivity_inputs(study: Study, graph: CausalGraph, panel: Panel) -> tuple[dict[str, str], str | None]:
+    """The ``[sensitivity]`` benchmarks (panel column -> node id) and the negative control's column, checked against the
     DAG and the panel: a benchmark must be a numeric adjustment node; a negative control must be a DAG node that
     the treatment cannot reach, with integer scores in the panel."""
     s = study.sensitivity
@@ -120,7 +120,7 @@ def sensitivity_inputs(study: Study, graph: CausalGraph, panel: Panel) -> tuple[
                 raise InputError(f"{where}: {b!r} is not a numeric adjustment node of the study; benchmarks must "
                                  f"be among {', '.join(numeric) or '(none)'}")
         chosen = list(s.confounding.benchmarks)
-    columns = tuple(graph.node(b).column for b in chosen)
+    columns = {graph.node(b).column: b for b in chosen}
     nc = s.refute.negative_control
     if nc is None:
         return columns, None
@@ -269,9 +269,7 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     say(f"sensitivity: {', '.join(sensitivity.analyses)}")
     names = _country_names(panel)
     sens = run_sensitivity({o: r.fit for o, r in outcomes.items()}, panel, study.sampler, sensitivity,
-                           benchmark_columns=prepared.benchmark_columns,
-                           benchmark_labels={graph_col: node for node, graph_col in
-                                             ((n, prepared.graph.node(n).column) for n in study.adjustment)},
+                           benchmark_columns=tuple(prepared.benchmarks), benchmark_labels=prepared.benchmarks,
                            negative_control_column=prepared.negative_control_column, store=store,
                            country_names=names, progress=say)
     return replace(result, sensitivity=sens)
