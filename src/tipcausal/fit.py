@@ -15,7 +15,7 @@ import functools
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import arviz as az
@@ -66,16 +66,30 @@ class FitRecord:
 
 @dataclass(frozen=True)
 class Assessment:
-    """What is reported of one outcome's fit: the gate, effects, PSIS-LOO and the predictive check."""
+    """What is reported of one outcome's fit: the gate, effects, PSIS-LOO and the predictive check (the last two
+    None for a fit assessed without them: a refit whose refutation reads only its gate and effects)."""
 
     gate: GateResult
     effects: Effects
-    loo: LooSummary
-    ppc: PredictiveCheck
+    loo: LooSummary | None
+    ppc: PredictiveCheck | None
+
+    @property
+    def predictive(self) -> bool:
+        """True when PSIS-LOO and the predictive check were computed."""
+        return self.loo is not None and self.ppc is not None
+
+    def with_predictive(self, idata: az.InferenceData, data: ModelData, *, seed: int) -> Assessment:
+        """This assessment with PSIS-LOO and the predictive check (computed when missing)."""
+        if self.predictive:
+            return self
+        return replace(self, loo=loo_summary(idata, data.rows), ppc=predictive_shares(idata, seed=seed))
 
     @property
     def pointwise_elpd(self) -> Any:
         """Each observation's elpd (for comparisons on common country-years)."""
+        if self.loo is None:
+            raise ValueError("this fit was assessed without PSIS-LOO")
         return self.loo.pointwise
 
 
@@ -139,13 +153,14 @@ def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSett
 
 
 def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
-           gate_idata: az.InferenceData | None = None) -> Assessment:
-    """Gate, effects, LOO and PPC of a single-outcome fit (``gate_idata``: the whole fit it is a view of)."""
+           gate_idata: az.InferenceData | None = None, predictive: bool = True) -> Assessment:
+    """Gate, effects, and (``predictive``) LOO and PPC of a single-outcome fit (``gate_idata``: the whole fit it
+    is a view of)."""
     draws = effect_draws(idata)
     gate = check_fit(gate_idata if gate_idata is not None else idata, extra=draws[list(effect_names(idata))],
                      extra_ess_min=EFFECT_ESS_MIN)
-    return Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=loo_summary(idata, data.rows),
-                      ppc=predictive_shares(idata, seed=seed))
+    light = Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=None, ppc=None)
+    return light.with_predictive(idata, data, seed=seed) if predictive else light
 
 
 def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool) -> SamplerRun:
@@ -162,12 +177,14 @@ def _record(run: SamplerRun, settings: SamplerSettings, key: str, panel: Panel) 
 
 
 def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
-                      progress: bool = False) -> SpecFit:
-    """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess."""
+                      progress: bool = False, predictive: bool = True) -> SpecFit:
+    """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess (PSIS-LOO and the
+    predictive check only when ``predictive``)."""
     data = bind_data(panel, spec)
     key = fit_key(panel.hash, (spec.hash,), settings)
     run = _sample(build_model(spec, data), spec, key, settings, progress)
-    return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assess(run.idata, data, seed=settings.seed),
+    assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive)
+    return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assessment,
                    record=_record(run, settings, key, panel))
 
 

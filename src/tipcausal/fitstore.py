@@ -95,18 +95,22 @@ class FitStore:
 
     # -- fitting through the store -------------------------------------------------------------------------
 
-    def fit(self, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
-            progress: bool = False) -> tuple[SpecFit, bool]:
-        """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store."""
+    def fit(self, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *, progress: bool = False,
+            predictive: bool = True) -> tuple[SpecFit, bool]:
+        """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store. ``predictive``:
+        assessed with PSIS-LOO and the predictive check (added to a stored entry assessed without them)."""
         key = fit_key(panel.hash, (spec.hash,), settings)
         if not self.refit:
             loaded = self._load(key)
             if loaded is not None:
                 idata, payload, record = loaded
                 self.hits += 1
-                return SpecFit(spec=spec, data=bind_data(panel, spec), idata=idata,
-                               assessment=payload["assessment"], record=record), True
-        fit = fit_specification(panel, spec, settings, progress=progress)
+                data, assessment = bind_data(panel, spec), payload["assessment"]
+                if predictive and not assessment.predictive:
+                    assessment = assessment.with_predictive(idata, data, seed=settings.seed)
+                    self._write_assessment(key, {"assessment": assessment})
+                return SpecFit(spec=spec, data=data, idata=idata, assessment=assessment, record=record), True
+        fit = fit_specification(panel, spec, settings, progress=progress, predictive=predictive)
         self._save(key, fit.idata, {"assessment": fit.assessment}, fit.record, [spec])
         self.misses += 1
         return fit, False
@@ -166,6 +170,11 @@ class FitStore:
                            notes=(*raw["notes"], f"reused from the fit store ({folder})"))
         return idata, payload, record
 
+    def _write_assessment(self, key: str, payload: dict[str, Any]) -> None:
+        """Replace an entry's assessment (atomically: readers see the old one or the new one)."""
+        io.write_atomic_with(self.entry(key) / "assessment.pkl",
+                             lambda tmp: tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
+
     def _save(self, key: str, idata: az.InferenceData, payload: dict[str, Any], record: FitRecord,
               specs: list[ModelSpec]) -> None:
         final = self.entry(key)
@@ -205,11 +214,12 @@ def resolve_store(path: str | Path | None, *, default: str | None = DEFAULT_STOR
 
 
 def fit_stored(store: FitStore | None, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
-               progress: bool = False) -> tuple[SpecFit, bool]:
-    """Fit through ``store`` (None: fit directly); returns the fit and whether it was reused."""
+               progress: bool = False, predictive: bool = True) -> tuple[SpecFit, bool]:
+    """Fit through ``store`` (None: fit directly); returns the fit and whether it was reused. ``predictive``:
+    assess with PSIS-LOO and the predictive check (refits that read only the gate and effects skip them)."""
     if store is None:
-        return fit_specification(panel, spec, settings, progress=progress), False
-    return store.fit(panel, spec, settings, progress=progress)
+        return fit_specification(panel, spec, settings, progress=progress, predictive=predictive), False
+    return store.fit(panel, spec, settings, progress=progress, predictive=predictive)
 
 
 def derived_stored(store: FitStore | None, kind: str, inputs: dict[str, Any], compute: Callable[[], T]) -> T:

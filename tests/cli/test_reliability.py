@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -130,21 +131,53 @@ def test_duplicate_source_header_is_named(tmp_path):
 
 # ---- runs in a subprocess: SIGKILL at each stage, a second concurrent run, Ctrl-C -----------------------------
 
-def _start(study: Path, out: Path, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "tipcausal.cli", "run", str(study), "--out", str(out), "--quiet",
-                             "--draws", "150", "--tune", "150", "--seed", "2", "--allow-unconverged", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+class _Run:
+    """``tipcausal run`` in a subprocess whose output a thread reads as it comes (so a full pipe can never stall
+    the run), with the lines so far in ``lines``."""
 
+    def __init__(self, study: Path, out: Path, *extra: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "tipcausal.cli", "run", str(study), "--out", str(out),
+                                      "--quiet", "--draws", "150", "--tune", "150", "--seed", "2",
+                                      "--allow-unconverged", *extra],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-def _wait_for(proc: subprocess.Popen, text: str, lines: list[str], count: int = 1, timeout: float = 300) -> None:
-    start = time.monotonic()
-    while sum(text in line for line in lines) < count:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"run ended before {text!r}:\n" + "".join(lines))
-        lines.append(line)
-        assert time.monotonic() - start < timeout, "".join(lines)
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 300) -> None:
+        """Until ``text`` has appeared on ``count`` lines (fails if the run ends first or ``timeout`` passes)."""
+        start = time.monotonic()
+        while sum(text in line for line in list(self.lines)) < count:
+            if self.proc.poll() is not None:
+                self._reader.join(5)
+                if sum(text in line for line in self.lines) >= count:
+                    return
+                raise AssertionError(f"run ended before {text!r}:\n" + self.output)
+            assert time.monotonic() - start < timeout, self.output
+            time.sleep(0.05)
+
+    def finish(self, timeout: float | None = None) -> int:
+        """The exit code, once the run has ended and all its output is read."""
+        rc = self.proc.wait(timeout=timeout)
+        self._reader.join(10)
+        return rc
+
+    def signals(self) -> str:
+        """The subprocess's ignored, blocked and caught signal masks (``/proc/PID/status``)."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError as exc:
+            return f"(no status: {exc})"
+        return " ".join(line for line in status.splitlines() if line.startswith(("SigIgn", "SigBlk", "SigCgt")))
 
 
 def _complete_new(out: Path) -> bool:
@@ -161,13 +194,13 @@ def _complete_new(out: Path) -> bool:
 def test_a_killed_run_leaves_the_old_run_or_the_new_one(tmp_path, stage, marker, count):
     out = old_run(tmp_path)
     before = snapshot(out)
-    proc, lines = _start(small_study(tmp_path), out), []
-    _wait_for(proc, marker, lines, count)
-    proc.kill()
-    proc.wait()
-    assert snapshot(out) == before or _complete_new(out), (stage, "".join(lines))
-    rerun = _start(small_study(tmp_path), out)  # the next run clears what the killed one left and completes
-    assert rerun.wait() == 0, rerun.stdout.read()
+    run = _Run(small_study(tmp_path), out)
+    run.wait_for(marker, count)
+    run.proc.kill()
+    run.finish()
+    assert snapshot(out) == before or _complete_new(out), (stage, run.output)
+    rerun = _Run(small_study(tmp_path), out)  # the next run clears what the killed one left and completes
+    assert rerun.finish() == 0, rerun.output
     assert _complete_new(out) and not list(tmp_path.glob(".staging-*"))
 
 
@@ -175,12 +208,12 @@ def test_a_killed_run_leaves_the_old_run_or_the_new_one(tmp_path, stage, marker,
 @pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     out = old_run(tmp_path)
-    first, lines = _start(small_study(tmp_path), out), []
-    _wait_for(first, "sampling with", lines)
+    first = _Run(small_study(tmp_path), out)
+    first.wait_for("sampling with")
     second = subprocess.run([sys.executable, "-m", "tipcausal.cli", "run", str(small_study(tmp_path)), "--out",
                              str(out), "--quiet"], capture_output=True, text=True)
-    first.kill()
-    first.wait()
+    first.proc.kill()
+    first.finish()
     assert second.returncode == EXIT_INPUT, second.stderr
     assert "another tipcausal run (pid" in " ".join(second.stderr.split())
 
@@ -189,21 +222,24 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 def test_ctrl_c_stops_sampling_within_seconds_and_leaves_nothing_partial(tmp_path):
     out = old_run(tmp_path)
     before = snapshot(out)
-    proc, lines = _start(small_study(tmp_path), out, "--draws", "5000", "--tune", "5000"), []
-    _wait_for(proc, "sampling with", lines)
+    run = _Run(small_study(tmp_path), out, "--draws", "5000", "--tune", "5000")
+    run.wait_for("sampling with")
     time.sleep(3)  # inside the sampler (compiling or sampling)
+    before_signal, signals = len(run.lines), run.signals()
     sent = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    run.proc.send_signal(signal.SIGINT)
     try:
-        rc = proc.wait(timeout=30)
+        rc = run.finish(timeout=30)
     except subprocess.TimeoutExpired:  # say where it is stuck: the CLI prints its threads' stacks on SIGUSR1
-        proc.send_signal(signal.SIGUSR1)
+        run.proc.send_signal(signal.SIGUSR1)
         time.sleep(3)
-        proc.kill()
-        pytest.fail("the run did not stop within 30 s of SIGINT; its output and threads:\n" + "".join(lines)
-                    + proc.stdout.read())
+        run.proc.kill()
+        run.finish()
+        pytest.fail(f"the run did not stop within 30 s of SIGINT (its signal masks then: {signals}; this "
+                    f"process's SIGINT handler: {signal.getsignal(signal.SIGINT)}); its output and threads:\n"
+                    + run.output)
     elapsed = time.monotonic() - sent
-    rest = proc.stdout.read()
-    assert rc == 130 and elapsed < 5, (rc, elapsed, rest)
+    rest = "".join(run.lines[before_signal:])
+    assert rc == 130 and elapsed < 5, (rc, elapsed, run.output)
     assert "interrupted:" in rest and rest.strip().count("\n") == 0, rest
     assert snapshot(out) == before and not list(tmp_path.glob(".staging-*"))

@@ -3,8 +3,10 @@ verdict in words and in data.
 
 - **placebo (within country)**: the treatment permuted among each country's rows (country means kept). The
   within-country effect on the expected score must vanish; draws of ``placebo`` refits are pooled.
-- **between placebo**: country means of the treatment permuted among the countries of a region (within-country
-  deviations kept); the between coefficient must vanish.
+- **between placebo**: in the same refits, the country means of the treatment are also permuted among the
+  countries of a region (the within-country deviations move with their country's rows, so each country's
+  deviations still average to zero): the between coefficient must vanish. One set of refits serves both
+  placebos, since the within slope rests only on the deviations and the between coefficient only on the means.
 - **lead**: next year's treatment added as a covariate; its within-country coefficient on today's score,
   given today's treatment, must be zero (the future cannot cause the present: a non-zero lead points at
   time-varying confounding or reverse causation).
@@ -117,7 +119,7 @@ class Refitter:
     def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int | None = None) -> SpecFit:
         """A refit of ``spec`` on ``panel``; ``index`` numbers the repeats of one refutation (None: a single one)."""
         settings = replace(self.settings, seed=_seed(self.settings.seed, self.fit.spec.outcome, label, index or 0))
-        fit, reused = fit_stored(self.store, panel, spec, settings)
+        fit, reused = fit_stored(self.store, panel, spec, settings, predictive=False)
         self.n += 1
         self.say(f"      {self.fit.spec.outcome}: {label}{'' if index is None else f' {index + 1}'}: "
                  f"{'reused' if reused else 'fitted'}"
@@ -151,14 +153,26 @@ def _placebo_like(name: str, draws: np.ndarray | None, n: int, failed: int, rope
     return Refutation(name, verdict, what, mean, interval, _rule(rope, what), sentence, n, failed)
 
 
-def within_placebo(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSettings) -> Refutation:
-    """The treatment permuted within country, ``cfg.placebo`` times; the pooled placebo effect must vanish."""
+def placebo_refits(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSettings) -> tuple[list[SpecFit], bool]:
+    """``cfg.placebo`` refits on panels with the treatment permuted within country and, when the model has a
+    between coefficient and ``cfg.between_placebo``, its country means permuted within region as well (one set of
+    refits serves both placebos: the within slope rests on the deviations, the between coefficient on the means);
+    and whether the means were permuted."""
     spec = fit.spec
     columns = [spec.treatment] + ([spec.measurement_error] if isinstance(spec.measurement_error, str) else [])
+    between = cfg.between_placebo and "between_effect" in fit.idata.posterior
     fits = []
     for i in range(cfg.placebo):
         rng = np.random.default_rng(_seed(refit.settings.seed, spec.outcome, "placebo-permutation", i))
-        fits.append(refit(altered.permute_within_country(panel, fit.data.rows, columns, rng), spec, "placebo", i))
+        permuted = altered.permute_within_country(panel, fit.data.rows, columns, rng)
+        if between:
+            permuted = altered.permute_between_within_region(permuted, fit.data.rows, spec.treatment, rng)
+        fits.append(refit(permuted, spec, "placebo", i))
+    return fits, between
+
+
+def within_placebo(fit: SpecFit, fits: list[SpecFit], cfg: RefuteSettings) -> Refutation:
+    """The pooled placebo effect of the within-country permutations must vanish."""
     draws, failed = _pooled(fits, _effect)
     rope = cfg.rope * abs(fit.assessment.effects.average[_main_effect(fit)].mean)
     return _placebo_like("placebo (within country)", draws, len(fits), failed, max(rope, 1e-12),
@@ -166,16 +180,8 @@ def within_placebo(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSetti
                          "the pipeline finds an effect of a treatment shuffled within country")
 
 
-def between_placebo(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSettings) -> Refutation | None:
-    """Country means permuted within region, ``cfg.between_placebo`` times; the between coefficient must vanish."""
-    if cfg.between_placebo == 0 or "between_effect" not in fit.idata.posterior:
-        return None
-    spec = fit.spec
-    fits = []
-    for i in range(cfg.between_placebo):
-        rng = np.random.default_rng(_seed(refit.settings.seed, spec.outcome, "between-permutation", i))
-        fits.append(refit(altered.permute_between_within_region(panel, fit.data.rows, spec.treatment, rng), spec,
-                          "between placebo", i))
+def between_placebo(fit: SpecFit, fits: list[SpecFit], cfg: RefuteSettings) -> Refutation:
+    """The pooled between coefficient of the refits whose country means were permuted within region must vanish."""
     draws, failed = _pooled(fits, lambda f: np.asarray(f.idata.posterior["between_effect"].values).reshape(-1))
     estimate = float(np.asarray(fit.idata.posterior["between_effect"].values).mean())
     return _placebo_like("between placebo", draws, len(fits), failed, max(cfg.rope * abs(estimate), 1e-12),
@@ -353,7 +359,9 @@ def refute_outcome(fit: SpecFit, panel: Panel, settings: SamplerSettings, cfg: R
     """Every configured refutation of one outcome's primary fit."""
     say = progress or log.info
     refit = Refitter(fit, panel, settings, cfg, store, say)
-    out: list[Refutation | None] = [within_placebo(fit, panel, refit, cfg), between_placebo(fit, panel, refit, cfg)]
+    placebos, between = placebo_refits(fit, panel, refit, cfg)
+    out: list[Refutation | None] = [within_placebo(fit, placebos, cfg),
+                                    between_placebo(fit, placebos, cfg) if between else None]
     if cfg.lead and not fit.spec.lagged_treatment and fit.spec.measurement_error is None:
         out.append(lead_placebo(fit, panel, refit, cfg))
     out.append(negative_control(fit, panel, refit, cfg, negative_control_column))

@@ -49,7 +49,7 @@ class RefuteSettings:
     failed it too (R-hat 1.017)."""
 
     placebo: int = 8
-    between_placebo: int = 4
+    between_placebo: bool = True  # the placebo refits also permute country means within region
     lead: bool = True
     leave_region_out: bool = True
     leave_country_out: bool = True
@@ -174,7 +174,7 @@ def parse_sensitivity(raw: Any, src: str) -> SensitivitySettings:
         raise InputError(f"{rw}: negative_control must be a DAG node id, got {nc!r}")
     refute = RefuteSettings(
         placebo=_int(ref_raw, "placebo", d.placebo, MIN_PLACEBO, rw),
-        between_placebo=_int(ref_raw, "between_placebo", d.between_placebo, 0, rw),
+        between_placebo=_bool(ref_raw, "between_placebo", d.between_placebo, rw),
         lead=_bool(ref_raw, "lead", d.lead, rw), leave_region_out=_bool(ref_raw, "leave_region_out", True, rw),
         leave_country_out=_bool(ref_raw, "leave_country_out", True, rw),
         max_country_refits=_int(ref_raw, "max_country_refits", d.max_country_refits, 0, rw),

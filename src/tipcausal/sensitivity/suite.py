@@ -78,7 +78,8 @@ def _confirm(fit: SpecFit, panel: Panel, sampler: SamplerSettings, part: Partiti
                                                           **fit.assessment.effects.average[name].to_dict()}}
     for label, f in (("widened", factor), ("narrowed", 1.0 / factor)):
         prior = scaled_prior(spec.priors[part.partition], f)
-        refit, reused = fit_stored(store, panel, spec.with_priors({part.partition: prior}), sampler)
+        refit, reused = fit_stored(store, panel, spec.with_priors({part.partition: prior}), sampler,
+                                   predictive=False)
         say(f"      {spec.outcome}: prior {part.partition} {label} to {prior.describe()}: "
             f"{'reused' if reused else 'fitted'}")
         out[label] = {"prior": prior.describe(), "passed_gate": refit.passed,
