@@ -43,9 +43,15 @@ def suite(args: argparse.Namespace) -> dict:
                 raise SystemExit(proc.returncode)
             summary = json.loads((out / "summary.json").read_text())
             sens = summary["sensitivity"]
+            rows = [r for rs in sens.get("refutations", {}).values() for r in rs]
+            refits, failed = sum(r["n_refits"] for r in rows), sum(r["n_failed_gate"] for r in rows)
             runs[label] = {"wall_s": wall, "exit": proc.returncode, "seconds": sens["seconds"],
-                           "refutation_counts": sens["refutation_counts"]}
-            print(f"{label}: {wall:.0f} s (exit {proc.returncode})")
+                           "refutation_counts": sens["refutation_counts"], "refits_counted": refits,
+                           "refits_failed_gate": failed,
+                           "fits_in_store": len([p for p in store.glob("??/*") if p.is_dir()])}
+            print(f"{label}: {wall:.0f} s (exit {proc.returncode}); refits counted by the refutations {refits} "
+                  f"(the placebo refits twice: within and between), {failed} of them failed the gate; "
+                  f"{runs[label]['fits_in_store']} fits in the store (primaries included)")
             for key, sec in sens["seconds"].items():
                 print(f"    {key:28s} {sec:7.1f} s")
         print("verdicts:", json.dumps(runs["empty store"]["refutation_counts"]))

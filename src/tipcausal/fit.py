@@ -24,6 +24,7 @@ from tipcausal import __version__
 from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
 from tipcausal.inference.diagnostics import GateResult, check_fit
+from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.sampling import SamplerRun, SamplerSettings, sample
 from tipcausal.models.binding import ModelData, bind_data
 from tipcausal.models.build import build_model
@@ -62,6 +63,7 @@ class FitRecord:
     key: str
     panel_hash: str
     notes: tuple[str, ...] = ()
+    final: Adaptation | None = field(default=None, repr=False)  # where its chains ended (numpyro fits)
 
 
 @dataclass(frozen=True)
@@ -145,11 +147,18 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSettings) -> str:
-    """The content key of a fit: panel hash, spec hash(es), sampler settings (seed included), package version
-    and the code fingerprint."""
-    return hash_json({"panel": panel_hash, "specs": list(spec_hashes), "sampler": settings.to_dict(),
-                      "tipcausal": __version__, "code": code_fingerprint()})
+def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSettings,
+            warm_from: str | None = None) -> str:
+    """The content key of a fit: panel hash, spec hash(es), sampler settings (seed included), package version,
+    the code fingerprint, and the key of the fit it started warm from (if any)."""
+    content = {"panel": panel_hash, "specs": list(spec_hashes), "sampler": settings.to_dict(),
+               "tipcausal": __version__, "code": code_fingerprint()}
+    return hash_json(content if warm_from is None else {**content, "warm_from": warm_from})
+
+
+def warm_key(warm_from: FitRecord | None) -> str | None:
+    """The fit key a warm start comes from (None: a cold start, or a fit with no final state to start from)."""
+    return warm_from.key if warm_from is not None and warm_from.final is not None else None
 
 
 def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
@@ -163,9 +172,11 @@ def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
     return light.with_predictive(idata, data, seed=seed) if predictive else light
 
 
-def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool) -> SamplerRun:
-    """The one call of the sampler: sample ``model`` and stamp the family and fit key into the posterior."""
-    run = sample(model, settings, progress=progress)
+def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool,
+            warm_from: FitRecord | None = None) -> SamplerRun:
+    """The one call of the sampler: sample ``model`` (warm from ``warm_from``'s final state, if given) and stamp
+    the family and fit key into the posterior."""
+    run = sample(model, settings, progress=progress, warm=warm_from.final if warm_from is not None else None)
     stamp_family(run.idata, spec.family, spec.collapse_threshold)
     run.idata.posterior.attrs[KEY_ATTR] = key
     return run
@@ -173,16 +184,18 @@ def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, pr
 
 def _record(run: SamplerRun, settings: SamplerSettings, key: str, panel: Panel) -> FitRecord:
     timings = Timings(wall_s=run.wall_s, compile_s=run.compile_s, sampling_s=run.sampling_s)
-    return FitRecord(settings=settings, timings=timings, key=key, panel_hash=panel.hash, notes=run.notes)
+    return FitRecord(settings=settings, timings=timings, key=key, panel_hash=panel.hash, notes=run.notes,
+                     final=run.final)
 
 
 def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
-                      progress: bool = False, predictive: bool = True) -> SpecFit:
+                      progress: bool = False, predictive: bool = True, warm_from: FitRecord | None = None) -> SpecFit:
     """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess (PSIS-LOO and the
-    predictive check only when ``predictive``)."""
+    predictive check only when ``predictive``). ``warm_from``: an earlier fit whose final state and mass matrix
+    the chains start from (numpyro; warmup then adapts the step size only)."""
     data = bind_data(panel, spec)
-    key = fit_key(panel.hash, (spec.hash,), settings)
-    run = _sample(build_model(spec, data), spec, key, settings, progress)
+    key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from))
+    run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from)
     assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assessment,
                    record=_record(run, settings, key, panel))

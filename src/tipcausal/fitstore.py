@@ -25,13 +25,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import arviz as az
+import numpy as np
 
 from tipcausal import __version__
 from tipcausal.core import io, provenance
 from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
 from tipcausal.fit import (FitRecord, JointFit, SpecFit, Timings, code_fingerprint, fit_joint, fit_key,
-                           fit_specification, joint_from)
+                           fit_specification, joint_from, warm_key)
+from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
 from tipcausal.models.joint import bind_joint
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 STORE_ENV = "TIPCAUSAL_STORE"
 DEFAULT_STORE = "models"
 FILES = ("fit.nc", "assessment.pkl", "record.json")
+#: Optional: where a numpyro fit's chains ended (positions, mass matrix, step size), for warm-started refits.
+FINAL_STATE = "final_state.npz"
 T = TypeVar("T")
 
 
@@ -96,10 +100,11 @@ class FitStore:
     # -- fitting through the store -------------------------------------------------------------------------
 
     def fit(self, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *, progress: bool = False,
-            predictive: bool = True) -> tuple[SpecFit, bool]:
+            predictive: bool = True, warm_from: FitRecord | None = None) -> tuple[SpecFit, bool]:
         """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store. ``predictive``:
-        assessed with PSIS-LOO and the predictive check (added to a stored entry assessed without them)."""
-        key = fit_key(panel.hash, (spec.hash,), settings)
+        assessed with PSIS-LOO and the predictive check (added to a stored entry assessed without them);
+        ``warm_from``: the fit whose final state its chains start from (part of the key)."""
+        key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from))
         if not self.refit:
             loaded = self._load(key)
             if loaded is not None:
@@ -110,7 +115,8 @@ class FitStore:
                     assessment = assessment.with_predictive(idata, data, seed=settings.seed)
                     self._write_assessment(key, {"assessment": assessment})
                 return SpecFit(spec=spec, data=data, idata=idata, assessment=assessment, record=record), True
-        fit = fit_specification(panel, spec, settings, progress=progress, predictive=predictive)
+        fit = fit_specification(panel, spec, settings, progress=progress, predictive=predictive,
+                                warm_from=warm_from)
         self._save(key, fit.idata, {"assessment": fit.assessment}, fit.record, [spec])
         self.misses += 1
         return fit, False
@@ -165,9 +171,16 @@ class FitStore:
         if raw.get("key") != key or idata.posterior.attrs.get("tipcausal_fit_key") != key:
             log.warning("fit store: entry %s does not hold key %s; fitting again", folder, key)
             return None
+        final = None
+        if (folder / FINAL_STATE).is_file():
+            try:
+                with np.load(folder / FINAL_STATE) as arrays:
+                    final = Adaptation.from_arrays(arrays)
+            except Exception as exc:  # only warm starts need it: those refits start cold
+                log.warning("fit store: %s is damaged (%s); fits from it start cold", folder / FINAL_STATE, exc)
         record = FitRecord(settings=SamplerSettings(**raw["settings"]), timings=Timings(**raw["timings"]),
                            key=key, panel_hash=raw["panel_hash"],
-                           notes=(*raw["notes"], f"reused from the fit store ({folder})"))
+                           notes=(*raw["notes"], f"reused from the fit store ({folder})"), final=final)
         return idata, payload, record
 
     def _write_assessment(self, key: str, payload: dict[str, Any]) -> None:
@@ -192,7 +205,10 @@ class FitStore:
                    "model_hashes": [s.hash for s in specs], "versions": provenance.library_versions(),
                    "created": provenance.utc_now()}
             (staging / "record.json").write_text(provenance.canonical_json(raw), encoding="utf-8")
-            for name in FILES:
+            if record.final is not None:
+                with open(staging / FINAL_STATE, "wb") as fh:
+                    np.savez(fh, **record.final.to_arrays())
+            for name in (*FILES, FINAL_STATE) if record.final is not None else FILES:
                 with open(staging / name, "rb") as fh:
                     os.fsync(fh.fileno())
             if final.exists():
@@ -214,12 +230,15 @@ def resolve_store(path: str | Path | None, *, default: str | None = DEFAULT_STOR
 
 
 def fit_stored(store: FitStore | None, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *,
-               progress: bool = False, predictive: bool = True) -> tuple[SpecFit, bool]:
+               progress: bool = False, predictive: bool = True,
+               warm_from: FitRecord | None = None) -> tuple[SpecFit, bool]:
     """Fit through ``store`` (None: fit directly); returns the fit and whether it was reused. ``predictive``:
-    assess with PSIS-LOO and the predictive check (refits that read only the gate and effects skip them)."""
+    assess with PSIS-LOO and the predictive check (refits that read only the gate and effects skip them);
+    ``warm_from``: start the chains from that fit's final state and mass matrix."""
     if store is None:
-        return fit_specification(panel, spec, settings, progress=progress, predictive=predictive), False
-    return store.fit(panel, spec, settings, progress=progress, predictive=predictive)
+        return fit_specification(panel, spec, settings, progress=progress, predictive=predictive,
+                                 warm_from=warm_from), False
+    return store.fit(panel, spec, settings, progress=progress, predictive=predictive, warm_from=warm_from)
 
 
 def derived_stored(store: FitStore | None, kind: str, inputs: dict[str, Any], compute: Callable[[], T]) -> T:

@@ -6,6 +6,12 @@ any number of warmup or sampling steps). Python calls ``advance`` chunk by chunk
 Ctrl-C is honoured between chunks without host callbacks inside the program (a program with host callbacks is
 never written to JAX's persistent cache). Warmup is numpyro's: Stan-style windowed adaptation of the step size
 (dual averaging to ``target_accept``) and a diagonal mass matrix.
+
+A run can start warm (``Adaptation``: where an earlier fit's chains ended, with their adapted mass matrix and
+step size): its chains start from those positions with that mass matrix fixed, and warmup adapts the step size
+only. Refits of a model on slightly changed data (placebos, a country or region left out) need no mass-matrix
+warmup; entries a layout does not share with the earlier fit (a covariate more, a region less) start from the
+usual jittered point with the median inverse mass of their variable (or 1).
 """
 
 from __future__ import annotations
@@ -32,6 +38,53 @@ class NutsDraws:
     stats: dict[str, np.ndarray]
     compile_s: float
     sampling_s: float
+    final: Adaptation
+
+
+@dataclass(frozen=True)
+class Adaptation:
+    """Per chain, the final position (flat unconstrained vector), diagonal inverse mass matrix and step size of a
+    NUTS run; ``labels`` name the vector's entries (value variable and coordinates)."""
+
+    position: np.ndarray  # (chain, dim)
+    inverse_mass: np.ndarray  # (chain, dim)
+    step_size: np.ndarray  # (chain,)
+    labels: tuple[str, ...]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Plain arrays (for ``np.savez``)."""
+        return {"position": self.position, "inverse_mass": self.inverse_mass, "step_size": self.step_size,
+                "labels": np.array(self.labels, dtype=str)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> Adaptation:
+        """The inverse of ``to_arrays``."""
+        return cls(position=np.asarray(arrays["position"], dtype=np.float64),
+                   inverse_mass=np.asarray(arrays["inverse_mass"], dtype=np.float64),
+                   step_size=np.asarray(arrays["step_size"], dtype=np.float64),
+                   labels=tuple(str(v) for v in arrays["labels"]))
+
+    def start_for(self, labels: tuple[str, ...], fallback: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                                 float]:
+        """Positions, inverse mass matrices and step sizes for ``chains = fallback.shape[0]`` chains of a model
+        whose entries are ``labels`` (chain i takes this run's chain i mod its count); entries not shared take
+        ``fallback``'s position (chain, dim) and the median inverse mass of their variable here (else 1). Also the
+        share of entries shared."""
+        chains = fallback.shape[0]
+        src = np.arange(chains) % self.position.shape[0]
+        index = {label: i for i, label in enumerate(self.labels)}
+        where = np.array([index.get(label, -1) for label in labels])
+        shared = where >= 0
+        position = fallback.astype(np.float64).copy()
+        position[:, shared] = self.position[src][:, where[shared]]
+        inverse = np.ones((chains, len(labels)))
+        inverse[:, shared] = self.inverse_mass[src][:, where[shared]]
+        variable = [label.split("[")[0] for label in self.labels]
+        for j in np.flatnonzero(~shared):
+            same = [i for i, v in enumerate(variable) if v == labels[j].split("[")[0]]
+            if same:
+                inverse[:, j] = np.median(self.inverse_mass[src][:, same], axis=1)
+        return position, inverse, self.step_size[src].copy(), float(shared.mean()) if len(labels) else 1.0
 
 
 #: Compiled NUTS programs made in this process, by (density structure, warmup length, target, depth, layout).
@@ -39,16 +92,16 @@ _SAMPLERS: dict[tuple[Any, ...], tuple[Callable, Callable]] = {}
 
 
 def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
-              parallel: bool) -> tuple[Callable, Callable]:
-    key = (density.program.key, tune, target_accept, max_tree_depth, parallel)
+              parallel: bool, warm: bool) -> tuple[Callable, Callable]:
+    key = (density.program.key, tune, target_accept, max_tree_depth, parallel, warm)
     if key not in _SAMPLERS:
         _SAMPLERS[key] = _make_programs(density, tune=tune, target_accept=target_accept,
-                                        max_tree_depth=max_tree_depth, parallel=parallel)
+                                        max_tree_depth=max_tree_depth, parallel=parallel, warm=warm)
     return _SAMPLERS[key]
 
 
 def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
-                   parallel: bool) -> tuple[Callable, Callable]:
+                   parallel: bool, warm: bool) -> tuple[Callable, Callable]:
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -61,10 +114,14 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
 
-    def init(rng_key: Any, theta0: Any, data: tuple[Any, ...]) -> Any:
-        return init_kernel(theta0, num_warmup=tune, target_accept_prob=target_accept, adapt_step_size=True,
-                           adapt_mass_matrix=True, dense_mass=False, max_tree_depth=max_tree_depth,
-                           model_args=data, rng_key=rng_key)
+    def init(rng_key: Any, theta0: Any, inverse_mass: Any, step_size: Any, data: tuple[Any, ...]) -> Any:
+        if not warm:  # the arguments are ignored (unit mass, unit step size): Stan-style warmup from scratch
+            return init_kernel(theta0, num_warmup=tune, target_accept_prob=target_accept, adapt_step_size=True,
+                               adapt_mass_matrix=True, dense_mass=False, max_tree_depth=max_tree_depth,
+                               model_args=data, rng_key=rng_key)
+        return init_kernel(theta0, num_warmup=tune, step_size=step_size, inverse_mass_matrix=inverse_mass,
+                           target_accept_prob=target_accept, adapt_step_size=True, adapt_mass_matrix=False,
+                           dense_mass=False, max_tree_depth=max_tree_depth, model_args=data, rng_key=rng_key)
 
     def advance(state: Any, n: Any, data: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
         def step(carry: Any, k: Any) -> tuple[Any, dict[str, Any]]:
@@ -78,29 +135,33 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
 
     # init runs first so that the kernel's warmup schedule exists when ``advance`` is traced
     if parallel:
-        return (jax.pmap(init, in_axes=(0, 0, None)), jax.pmap(advance, in_axes=(0, None, None)))
-    return jax.jit(jax.vmap(init, in_axes=(0, 0, None))), jax.jit(jax.vmap(advance, in_axes=(0, None, None)))
+        return (jax.pmap(init, in_axes=(0, 0, 0, 0, None)), jax.pmap(advance, in_axes=(0, None, None)))
+    return (jax.jit(jax.vmap(init, in_axes=(0, 0, 0, 0, None))),
+            jax.jit(jax.vmap(advance, in_axes=(0, None, None))))
 
 
 def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int, target_accept: float,
-             seed: int, max_tree_depth: int = 10,
+             seed: int, max_tree_depth: int = 10, warm: tuple[np.ndarray, np.ndarray] | None = None,
              progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
     """``tune`` warmup and ``draws`` sampling transitions of NUTS from the first of each chain's candidate
     ``starts`` (chain, attempt, dim) where the log density is finite; one chain per host device when there are
-    enough (else vectorised on one)."""
+    enough (else vectorised on one). ``warm``: per-chain inverse mass matrices (chain, dim) and step sizes
+    (chain,) to keep, so warmup adapts the step size only."""
     import jax
 
     chains = starts.shape[0]
     parallel = jax.local_device_count() >= chains
     init, advance = _programs(density, tune=tune, target_accept=target_accept, max_tree_depth=max_tree_depth,
-                              parallel=parallel)
+                              parallel=parallel, warm=warm is not None)
     keys = jax.random.split(jax.random.PRNGKey(seed), chains)
     data = tuple(density.data)
+    inverse_mass, step_size = warm if warm is not None else (np.ones((chains, starts.shape[2])), np.ones(chains))
     start = time.perf_counter()
     attempt = np.zeros(chains, dtype=int)
-    init = init.lower(keys, starts[:, 0], data).compile()  # ahead of time: the persistent cache serves it
+    # ahead of time: the persistent cache serves it
+    init = init.lower(keys, starts[:, 0], inverse_mass, step_size, data).compile()
     while True:
-        state = init(keys, starts[np.arange(chains), attempt], data)
+        state = init(keys, starts[np.arange(chains), attempt], inverse_mass, step_size, data)
         bad = ~np.isfinite(np.asarray(state.potential_energy))
         if not bad.any():
             break
@@ -128,7 +189,10 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
     sampling_s = time.perf_counter() - t0
     joined = jax.tree_util.tree_map(lambda *parts: np.concatenate(parts, axis=1), *kept)
     posterior = joined.pop("draw")
-    return NutsDraws(posterior=posterior, stats=joined, compile_s=compile_s, sampling_s=sampling_s)
+    final = Adaptation(position=np.asarray(state.z, dtype=np.float64),
+                       inverse_mass=np.asarray(state.adapt_state.inverse_mass_matrix, dtype=np.float64),
+                       step_size=np.asarray(state.adapt_state.step_size, dtype=np.float64), labels=())
+    return NutsDraws(posterior=posterior, stats=joined, compile_s=compile_s, sampling_s=sampling_s, final=final)
 
 
 JITTER_RETRIES = 10

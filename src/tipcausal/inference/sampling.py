@@ -18,6 +18,7 @@ the density, compiling or loading the programs, starting points, the posterior's
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -25,15 +26,17 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import arviz as az
+import numpy as np
 import pymc as pm
 
 from tipcausal.core.errors import InputError
 from tipcausal.core.registry import lookup
+from tipcausal.inference.nuts import Adaptation
 
 DEFAULT_BACKEND = "numpyro"
 _XLA_FLAG = "--xla_force_host_platform_device_count"
@@ -78,6 +81,7 @@ class SamplerRun:
     compile_s: float
     sampling_s: float
     notes: tuple[str, ...] = ()
+    final: Adaptation | None = None  # where the chains ended (numpyro): a later fit can start warm from it
 
 
 def jax_cache_dir() -> Path:
@@ -115,9 +119,28 @@ def configure_jax(chains: int) -> list[str]:
     return notes
 
 
+def entry_labels(model: pm.Model, density: Any) -> tuple[str, ...]:
+    """A name for each entry of the density's flat unconstrained vector: ``variable[coordinates]`` where the value
+    variable's shape follows its dims (so a country keeps its name when another country is left out), else
+    ``variable[position]``."""
+    values_to_rvs = {v.name: rv for rv, v in model.rvs_to_values.items()}
+    labels: list[str] = []
+    for block in density.program.blocks:
+        rv = values_to_rvs.get(block.name)
+        dims = model.named_vars_to_dims.get(rv.name, ()) if rv is not None else ()
+        coords = [list(model.coords[d]) for d in dims] if dims else []
+        if not block.shape:
+            labels.append(block.name)
+        elif coords and tuple(len(c) for c in coords) == tuple(block.shape):
+            labels.extend(f"{block.name}[{','.join(map(str, combo))}]" for combo in itertools.product(*coords))
+        else:
+            labels.extend(f"{block.name}[{i}]" for i in range(int(np.prod(block.shape))))
+    return tuple(labels)
+
+
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
-                    progress: bool) -> SamplerRun:
-    notes = configure_jax(chains)
+                    progress: bool, warm: Adaptation | None = None) -> SamplerRun:
+    notes = list(configure_jax(chains))
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
     from tipcausal.inference import nuts
@@ -126,9 +149,17 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
     start = time.perf_counter()
     density = model_density(model)
     starts = nuts.initial_points(model, density, chains, seed)
+    labels = entry_labels(model, density)
+    mass = None
+    if warm is not None:
+        position, inverse_mass, step_size, shared = warm.start_for(labels, starts[:, 0])
+        starts = np.concatenate([position[:, None], starts], axis=1)  # the jittered points stay as fallbacks
+        mass = (inverse_mass, step_size)
+        notes.append(f"warm start: {shared:.0%} of the parameter vector from an earlier fit's final state, its "
+                     f"mass matrix kept; {tune} warmup steps adapted the step size only")
     bar = _ProgressBar(tune + draws, chains) if progress else None
     result = nuts.run_nuts(density, starts, draws=draws, tune=tune, target_accept=target_accept, seed=seed,
-                           progress=bar.update if bar else None)
+                           warm=mass, progress=bar.update if bar else None)
     if bar:
         bar.close()
     posterior = result.posterior
@@ -139,11 +170,11 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
                          observed_data=find_observations(model), constant_data=find_constants(model),
                          coords=coords, dims=dims, attrs=attrs)
     wall = time.perf_counter() - start
-    notes = list(notes)
     if density.padded_rows != density.n_rows:
         notes.append(f"rows padded {density.n_rows} -> {density.padded_rows} (masked) to share compiled programs")
     return SamplerRun(idata=idata, backend="numpyro", wall_s=wall, compile_s=wall - result.sampling_s,
-                      sampling_s=result.sampling_s, notes=tuple(notes))
+                      sampling_s=result.sampling_s, notes=tuple(notes),
+                      final=replace(result.final, labels=labels))
 
 
 def _version(package: str) -> str:
@@ -236,13 +267,17 @@ SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
 }
 
 
-def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True) -> SamplerRun:
-    """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout."""
+def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
+           warm: Adaptation | None = None) -> SamplerRun:
+    """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout.
+    ``warm`` (numpyro only; other backends start cold): start from an earlier fit's final state and mass matrix,
+    warmup adapting the step size only."""
     fn = SAMPLERS[settings.backend]
+    extra = {"warm": warm} if warm is not None and settings.backend == "numpyro" else {}
 
     def call() -> SamplerRun:
         return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
-                  target_accept=float(settings.target_accept), seed=settings.seed, progress=progress)
+                  target_accept=float(settings.target_accept), seed=settings.seed, progress=progress, **extra)
 
     if settings.backend == "pymc":  # multiprocess chains: PyMC handles Ctrl-C itself
         return call()

@@ -57,8 +57,9 @@ class RefuteSettings:
     random_common_cause: bool = True
     dowhy: bool = True
     rope: float = 0.1
+    warm_start: bool = True  # refits start from the primary fit's final state and mass matrix
     draws: int | None = None  # None: the study's [sampler] value
-    tune: int | None = None
+    tune: int | None = None  # None: the study's, or WARM_TUNE (step size only) for warm-started refits
     chains: int | None = None
     negative_control: str | None = None
 
@@ -181,6 +182,7 @@ def parse_sensitivity(raw: Any, src: str) -> SensitivitySettings:
         random_common_cause=_bool(ref_raw, "random_common_cause", True, rw),
         dowhy=_bool(ref_raw, "dowhy", True, rw),
         rope=_positive(ref_raw.get("rope", d.rope), "rope (share of the effect)", rw, upper=1.0),
+        warm_start=_bool(ref_raw, "warm_start", d.warm_start, rw),
         draws=_optional_int(ref_raw, "draws", 100, rw), tune=_optional_int(ref_raw, "tune", 100, rw),
         chains=_optional_int(ref_raw, "chains", 2, rw),
         negative_control=nc)
