@@ -156,9 +156,11 @@ def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSett
     return hash_json(content if warm_from is None else {**content, "warm_from": warm_from})
 
 
-def warm_key(warm_from: FitRecord | None) -> str | None:
-    """The fit key a warm start comes from (None: a cold start, or a fit with no final state to start from)."""
-    return warm_from.key if warm_from is not None and warm_from.final is not None else None
+def warm_key(warm_from: FitRecord | None, settings: SamplerSettings) -> str | None:
+    """The fit key a warm start comes from (None: a cold start: no earlier fit, one with no final state, or a
+    backend other than numpyro, which starts cold)."""
+    usable = warm_from is not None and warm_from.final is not None and settings.backend == "numpyro"
+    return warm_from.key if usable else None
 
 
 def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
@@ -194,7 +196,7 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     predictive check only when ``predictive``). ``warm_from``: an earlier fit whose final state and mass matrix
     the chains start from (numpyro; warmup then adapts the step size only)."""
     data = bind_data(panel, spec)
-    key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from))
+    key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
     run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from)
     assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assessment,

@@ -104,7 +104,7 @@ class FitStore:
         """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store. ``predictive``:
         assessed with PSIS-LOO and the predictive check (added to a stored entry assessed without them);
         ``warm_from``: the fit whose final state its chains start from (part of the key)."""
-        key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from))
+        key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
         if not self.refit:
             loaded = self._load(key)
             if loaded is not None:

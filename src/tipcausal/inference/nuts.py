@@ -9,9 +9,9 @@ never written to JAX's persistent cache). Warmup is numpyro's: Stan-style window
 
 A run can start warm (``Adaptation``: where an earlier fit's chains ended, with their adapted mass matrix and
 step size): its chains start from those positions with that mass matrix fixed, and warmup adapts the step size
-only. Refits of a model on slightly changed data (placebos, a country or region left out) need no mass-matrix
-warmup; entries a layout does not share with the earlier fit (a covariate more, a region less) start from the
-usual jittered point with the median inverse mass of their variable (or 1).
+only. Refits of a model on slightly changed data whose parameters are a subset of the earlier fit's (placebos, a
+country left out) need no mass-matrix warmup; an entry the earlier fit lacks starts from the usual jittered point
+with the median inverse mass of its variable (or 1), which mixes badly, so callers start such refits cold.
 """
 
 from __future__ import annotations
