@@ -55,6 +55,18 @@ def suite(args: argparse.Namespace) -> dict:
             for key, sec in sens["seconds"].items():
                 print(f"    {key:28s} {sec:7.1f} s")
         print("verdicts:", json.dumps(runs["empty store"]["refutation_counts"]))
+        kinds: dict[str, list[tuple[float, float]]] = {}
+        for record in store.glob("??/*/record.json"):
+            raw = json.loads(record.read_text())
+            notes = " ".join(raw.get("notes", []))
+            kind = ("warm, mass matrix re-estimated" if "re-estimated the mass matrix" in notes else
+                    "warm, step size only" if "warm start" in notes else "cold")
+            kinds.setdefault(kind, []).append((raw["timings"]["sampling_s"], raw["timings"]["wall_s"]))
+        for kind, times in sorted(kinds.items()):
+            sampling, wall = (sorted(t[i] for t in times) for i in (0, 1))
+            print(f"  {kind:32s} {len(times):3d} fits: median sampling {sampling[len(times) // 2]:5.1f} s, "
+                  f"median sampler wall {wall[len(times) // 2]:5.1f} s")
+        runs["by_start"] = {k: len(v) for k, v in kinds.items()}
         for o, c in sens["confounding"].items():
             print(f"  {o}: tipping k {c['tipping_k']}, median {c['tipping_k_median']}; {c['verdict'][:160]}...")
         for o, rows in sens["refutations"].items():

@@ -1,7 +1,10 @@
 """Warm-started refits: the earlier fit's final state maps onto a new layout by variable and coordinate, a warm
 refit on the same data recovers the cold fit's posterior (within Monte Carlo error), it passes the gate after a
 short step-size-only warmup, its key names the fit it started from, and a country left out keeps the others'
-entries."""
+entries; a warm start that re-estimates the mass matrix samples the same posterior too, and learns the scale of
+an entry the earlier fit lacked."""
+
+from dataclasses import replace
 
 import arviz as az
 import numpy as np
@@ -65,3 +68,31 @@ def test_warm_refit_recovers_the_cold_posterior_and_passes_the_gate(tmp_path):
     labels = fold.record.final.labels
     assert len(labels) < len(primary.record.final.labels) and not any(f",{country}]" in x or f"[{country}]" in x
                                                                         for x in labels)
+
+    # re-estimating the mass matrix (Stan's windows from the primary's): the same posterior on the same data, and
+    # a covariate the primary lacks gets its own scale rather than the unit guess it starts from
+    mass_settings = SamplerSettings(draws=1000, tune=300, chains=4, seed=sampler_seed(6), warm_mass=True)
+    remass, _ = store.fit(panel, SPEC, mass_settings, warm_from=primary.record, predictive=False)
+    assert remass.passed, remass.gate.reasons
+    assert any("re-estimated the mass matrix" in n for n in remass.record.notes)
+    assert remass.record.key != again.record.key
+    # the step-size-only warm start kept the primary's mass matrix; this one re-estimated it
+    np.testing.assert_array_equal(again.record.final.inverse_mass, primary.record.final.inverse_mass)
+    assert np.abs(np.log(remass.record.final.inverse_mass / primary.record.final.inverse_mass)).max() > 0.05
+    for name in ("slope_mean", "between_effect", "slope_sd"):
+        a, b = primary.idata.posterior[name], remass.idata.posterior[name]
+        se = np.hypot(float(az.mcse(a).to_array().squeeze()), float(az.mcse(b).to_array().squeeze()))
+        assert abs(float(a.mean()) - float(b.mean())) < 4 * se, name
+    extra = altered.with_random_cause(panel, "noise", np.random.default_rng(7))
+    spec = replace(SPEC, covariates=(*SPEC.covariates, "noise"))
+    wider, _ = store.fit(extra, spec, mass_settings, warm_from=primary.record, predictive=False)
+    assert wider.passed, wider.gate.reasons
+    labels = wider.record.final.labels
+    new = [i for i, x in enumerate(labels) if x in ("covariate_within[noise]", "covariate_between[noise]")]
+    assert len(new) == 2
+    # started at the median inverse mass of covariate_within / _between; ended at the posterior variance's scale
+    post = wider.idata.posterior
+    for i, var in zip(new, ("covariate_within", "covariate_between")):
+        variance = float(post[var].sel({post[var].dims[-1]: "noise"}).var())
+        ratio = wider.record.final.inverse_mass[:, i] / variance
+        assert np.all((ratio > 1 / 3) & (ratio < 3)), (var, ratio)

@@ -1,7 +1,7 @@
 """The convergence gate: every fit gets a pass/fail verdict with its reasons.
 
-Checks (all on the free parameters and deterministics in the posterior): max split R-hat
-<= 1.01 and finite; bulk and tail ESS >= 100 per chain; no divergent transitions; E-BFMI >= 0.3
+Checks (all on the free parameters and deterministics in the posterior): max rank-normalised split R-hat
+<= 1.01 and finite (ArviZ's definitions, computed for all quantities at once by ``convergence``); bulk and tail ESS >= 100 per chain; no divergent transitions; E-BFMI >= 0.3
 in every chain. Draws that are not finite fail the gate outright. ``extra_ess`` lets a caller
 add quantities (e.g. effect draws) that must reach their own ESS threshold.
 """
@@ -14,6 +14,8 @@ from typing import Literal
 import arviz as az
 import numpy as np
 import xarray as xr
+
+from tipcausal.inference.convergence import convergence
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -51,21 +53,29 @@ class GateResult:
                 "reasons": list(self.reasons), "worst": dict(self.worst)}
 
 
-def _extreme(ds: xr.Dataset, worst: str) -> tuple[float, str]:
-    """The worst (``"min"`` or ``"max"``) value over all variables and the variable holding it;
-    NaN (and the variable) as soon as any value is not finite."""
-    pick = np.min if worst == "min" else np.max
-    value, where = np.nan, ""
+def _stacked(ds: xr.Dataset) -> tuple[np.ndarray, list[str]]:
+    """Every variable's draws as one ``(chain, draw, quantity)`` array, and each quantity's variable name."""
+    arrays, names = [], []
     for name, da in ds.data_vars.items():
-        values = np.asarray(da.values, dtype=float)
-        if values.size == 0:
-            continue
-        if not np.isfinite(values).all():
-            return np.nan, name
-        v = float(pick(values))
-        if where == "" or pick([v, value]) == v:
-            value, where = v, name
-    return value, where
+        values = np.asarray(da.transpose("chain", "draw", ...).values, dtype=float)
+        values = values.reshape(values.shape[0], values.shape[1], -1)
+        arrays.append(values)
+        names.extend([str(name)] * values.shape[2])
+    if not arrays:
+        return np.zeros((int(ds.sizes.get("chain", 0)), int(ds.sizes.get("draw", 0)), 0)), names
+    return np.concatenate(arrays, axis=2), names
+
+
+def _extreme(values: np.ndarray, names: list[str], worst: str) -> tuple[float, str]:
+    """The worst (``"min"`` or ``"max"``) value and the variable holding it; NaN (and the first variable with a
+    non-finite value) as soon as any value is not finite."""
+    if values.size == 0:
+        return np.nan, ""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        return np.nan, names[int(np.argmax(bad))]
+    i = int(np.argmin(values) if worst == "min" else np.argmax(values))
+    return float(values[i]), names[i]
 
 
 def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
@@ -82,9 +92,11 @@ def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
     if nonfinite:
         reasons.append(f"non-finite draws in {', '.join(nonfinite)}")
 
-    rhat, worst["rhat"] = _extreme(az.rhat(post), "max")
-    ess_bulk, worst["ess_bulk"] = _extreme(az.ess(post, method="bulk"), "min")
-    ess_tail, worst["ess_tail"] = _extreme(az.ess(post, method="tail"), "min")
+    values, names = _stacked(post)
+    conv = convergence(values)
+    rhat, worst["rhat"] = _extreme(conv.rhat, names, "max")
+    ess_bulk, worst["ess_bulk"] = _extreme(conv.ess_bulk, names, "min")
+    ess_tail, worst["ess_tail"] = _extreme(conv.ess_tail, names, "min")
     if not np.isfinite(rhat) or rhat > RHAT_MAX:
         reasons.append(f"max R-hat {rhat:.3f} > {RHAT_MAX} ({worst['rhat']})" if np.isfinite(rhat)
                        else f"R-hat not finite ({worst['rhat']})")
@@ -93,7 +105,8 @@ def check_fit(idata: az.InferenceData, *, var_names: list[str] | None = None,
         if not np.isfinite(value) or value < ess_min:
             reasons.append(f"min {label} ESS {value:.0f} < {ess_min} ({worst[key]})")
     if extra is not None and extra_ess_min > 0:
-        extra_ess, where = _extreme(az.ess(extra, method="bulk"), "min")
+        mine = np.array([n in extra.data_vars for n in names], dtype=bool)  # extra's quantities, merged above
+        extra_ess, where = _extreme(conv.ess_bulk[mine], [n for n, m in zip(names, mine) if m], "min")
         if not np.isfinite(extra_ess) or extra_ess < extra_ess_min:
             reasons.append(f"effect ESS {extra_ess:.0f} < {extra_ess_min:.0f} ({where})")
 

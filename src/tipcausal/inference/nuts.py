@@ -8,10 +8,12 @@ never written to JAX's persistent cache). Warmup is numpyro's: Stan-style window
 (dual averaging to ``target_accept``) and a diagonal mass matrix.
 
 A run can start warm (``Adaptation``: where an earlier fit's chains ended, with their adapted mass matrix and
-step size): its chains start from those positions with that mass matrix fixed, and warmup adapts the step size
-only. Refits of a model on slightly changed data whose parameters are a subset of the earlier fit's (placebos, a
-country left out) need no mass-matrix warmup; an entry the earlier fit lacks starts from the usual jittered point
-with the median inverse mass of its variable (or 1), which mixes badly, so callers start such refits cold.
+step size): its chains start from those positions with that mass matrix, and warmup adapts the step size only
+(refits on slightly changed data whose parameters are a subset of the earlier fit's: placebos, a country left
+out) or also re-estimates the mass matrix in Stan's windows, starting from the earlier one (refits with entries
+the earlier fit lacks or whose meaning moves: a covariate added, a region left out, whose zero-sum region block
+shrinks). An entry the earlier fit lacks starts from the usual jittered point with the median inverse mass of
+its variable (or 1).
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ _SAMPLERS: dict[tuple[Any, ...], tuple[Callable, Callable]] = {}
 
 
 def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
-              parallel: bool, warm: bool) -> tuple[Callable, Callable]:
+              parallel: bool, warm: str | None) -> tuple[Callable, Callable]:
     key = (density.program.key, tune, target_accept, max_tree_depth, parallel, warm)
     if key not in _SAMPLERS:
         _SAMPLERS[key] = _make_programs(density, tune=tune, target_accept=target_accept,
@@ -101,7 +103,7 @@ def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tre
 
 
 def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
-                   parallel: bool, warm: bool) -> tuple[Callable, Callable]:
+                   parallel: bool, warm: str | None) -> tuple[Callable, Callable]:
     import jax
     import jax.numpy as jnp
     from jax import lax
@@ -115,13 +117,15 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
 
     def init(rng_key: Any, theta0: Any, inverse_mass: Any, step_size: Any, data: tuple[Any, ...]) -> Any:
-        if not warm:  # the arguments are ignored (unit mass, unit step size): Stan-style warmup from scratch
+        if warm is None:  # the arguments are ignored (unit mass, unit step size): Stan-style warmup from scratch
             return init_kernel(theta0, num_warmup=tune, target_accept_prob=target_accept, adapt_step_size=True,
                                adapt_mass_matrix=True, dense_mass=False, max_tree_depth=max_tree_depth,
                                model_args=data, rng_key=rng_key)
+        # "step": the given mass matrix kept; "mass": Stan's windows re-estimate it, starting from the given one
         return init_kernel(theta0, num_warmup=tune, step_size=step_size, inverse_mass_matrix=inverse_mass,
-                           target_accept_prob=target_accept, adapt_step_size=True, adapt_mass_matrix=False,
-                           dense_mass=False, max_tree_depth=max_tree_depth, model_args=data, rng_key=rng_key)
+                           target_accept_prob=target_accept, adapt_step_size=True,
+                           adapt_mass_matrix=warm == "mass", dense_mass=False, max_tree_depth=max_tree_depth,
+                           model_args=data, rng_key=rng_key)
 
     def advance(state: Any, n: Any, data: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
         def step(carry: Any, k: Any) -> tuple[Any, dict[str, Any]]:
@@ -142,17 +146,18 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
 
 def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int, target_accept: float,
              seed: int, max_tree_depth: int = 10, warm: tuple[np.ndarray, np.ndarray] | None = None,
-             progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
+             adapt_mass: bool = False, progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
     """``tune`` warmup and ``draws`` sampling transitions of NUTS from the first of each chain's candidate
     ``starts`` (chain, attempt, dim) where the log density is finite; one chain per host device when there are
     enough (else vectorised on one). ``warm``: per-chain inverse mass matrices (chain, dim) and step sizes
-    (chain,) to keep, so warmup adapts the step size only."""
+    (chain,) to start from; warmup then adapts the step size only, or (``adapt_mass``) re-estimates the mass
+    matrix as well in Stan's windows."""
     import jax
 
     chains = starts.shape[0]
     parallel = jax.local_device_count() >= chains
     init, advance = _programs(density, tune=tune, target_accept=target_accept, max_tree_depth=max_tree_depth,
-                              parallel=parallel, warm=warm is not None)
+                              parallel=parallel, warm=None if warm is None else ("mass" if adapt_mass else "step"))
     keys = jax.random.split(jax.random.PRNGKey(seed), chains)
     data = tuple(density.data)
     inverse_mass, step_size = warm if warm is not None else (np.ones((chains, starts.shape[2])), np.ones(chains))

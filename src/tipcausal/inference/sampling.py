@@ -55,6 +55,8 @@ class SamplerSettings:
     chains: int = 4
     target_accept: float = 0.9
     seed: int = 1
+    #: with a warm start (refits), also re-estimate the mass matrix in Stan's windows rather than keep it
+    warm_mass: bool = False
 
     def __post_init__(self) -> None:
         lookup(SAMPLERS, self.backend, "sampler")
@@ -65,6 +67,8 @@ class SamplerSettings:
         ta = self.target_accept
         if isinstance(ta, bool) or not isinstance(ta, (int, float)) or not 0.5 <= ta < 1.0:
             raise InputError(f"sampler setting target_accept must be in [0.5, 1), got {ta!r}")
+        if not isinstance(self.warm_mass, bool):
+            raise InputError(f"sampler setting warm_mass must be true or false, got {self.warm_mass!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (recorded in provenance and hashed into fit keys)."""
@@ -139,7 +143,7 @@ def entry_labels(model: pm.Model, density: Any) -> tuple[str, ...]:
 
 
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
-                    progress: bool, warm: Adaptation | None = None) -> SamplerRun:
+                    progress: bool, warm: Adaptation | None = None, warm_mass: bool = False) -> SamplerRun:
     notes = list(configure_jax(chains))
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
@@ -155,11 +159,12 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
         position, inverse_mass, step_size, shared = warm.start_for(labels, starts[:, 0])
         starts = np.concatenate([position[:, None], starts], axis=1)  # the jittered points stay as fallbacks
         mass = (inverse_mass, step_size)
-        notes.append(f"warm start: {shared:.0%} of the parameter vector from an earlier fit's final state, its "
-                     f"mass matrix kept; {tune} warmup steps adapted the step size only")
+        notes.append(f"warm start: {shared:.0%} of the parameter vector from an earlier fit's final state; "
+                     + (f"{tune} warmup steps re-estimated the mass matrix from the earlier one, and the step size"
+                        if warm_mass else f"its mass matrix kept; {tune} warmup steps adapted the step size only"))
     bar = _ProgressBar(tune + draws, chains) if progress else None
     result = nuts.run_nuts(density, starts, draws=draws, tune=tune, target_accept=target_accept, seed=seed,
-                           warm=mass, progress=bar.update if bar else None)
+                           warm=mass, adapt_mass=warm_mass, progress=bar.update if bar else None)
     if bar:
         bar.close()
     posterior = result.posterior
@@ -271,9 +276,10 @@ def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
            warm: Adaptation | None = None) -> SamplerRun:
     """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout.
     ``warm`` (numpyro only; other backends start cold): start from an earlier fit's final state and mass matrix,
-    warmup adapting the step size only."""
+    warmup adapting the step size only (or the mass matrix too: ``settings.warm_mass``)."""
     fn = SAMPLERS[settings.backend]
-    extra = {"warm": warm} if warm is not None and settings.backend == "numpyro" else {}
+    extra = {"warm": warm, "warm_mass": settings.warm_mass} if warm is not None and settings.backend == "numpyro" \
+        else {}
 
     def call() -> SamplerRun:
         return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,

@@ -44,6 +44,19 @@ def split_latent(x: Any, country_idx: np.ndarray, n_countries: int, within_betwe
     return x - between, between
 
 
+def _per_row(coef: Any, z: np.ndarray) -> Any:
+    """sum_j coef[..., j] * z[row, j] per row: a matrix product for draws (numpy), elementwise in the model."""
+    if isinstance(coef, np.ndarray):
+        return coef @ np.asarray(z).T
+    return (coef[..., None, :] * z).sum(axis=-1)
+
+
+def treatment_shift(params: Mapping[str, Any], data: Mapping[str, Any], shift: float) -> Any:
+    """The change in eta per observation when the treatment is raised by ``shift`` SDs (``do``): eta is linear in
+    the treatment's within deviation, so ``linear_predictor(p, d, shift) = linear_predictor(p, d) + this``."""
+    return params["slope"][..., data["country_idx"]] * shift
+
+
 def linear_predictor(params: Mapping[str, Any], data: Mapping[str, Any], shift: float = 0.0) -> Any:
     """eta per observation; ``shift`` adds that many SDs to the treatment (the ``do`` intervention).
 
@@ -52,15 +65,17 @@ def linear_predictor(params: Mapping[str, Any], data: Mapping[str, Any], shift: 
     c, t = data["country_idx"], data["year_idx"]
     x_within = params["x_within"] if "x_within" in params else data["x_within"]  # latent under measurement error
     x_between = params["x_between"] if "x_between" in params else data["x_between"]
-    eta = params["intercept"][..., c] + params["slope"][..., c] * (x_within + shift)
+    eta = params["intercept"][..., c] + params["slope"][..., c] * x_within
+    if shift:
+        eta = eta + treatment_shift(params, data, shift)
     if "year_effect" in params:
         eta = eta + params["year_effect"][..., t]
     if "between_effect" in params:
         eta = eta + params["between_effect"][..., None] * x_between
     if "covariate_within" in params:
-        eta = eta + (params["covariate_within"][..., None, :] * data["z_within"]).sum(axis=-1)
+        eta = eta + _per_row(params["covariate_within"], data["z_within"])
     if "covariate_between" in params:
-        eta = eta + (params["covariate_between"][..., None, :] * data["z_between"]).sum(axis=-1)
+        eta = eta + _per_row(params["covariate_between"], data["z_between"])
     if "z_missing" in params:  # imputed covariates: their within deviations, added at their rows
         r, j = data["miss_row"], data["miss_col"]
         dev = params["z_missing"] - data["z_between"][r, j]

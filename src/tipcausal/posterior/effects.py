@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from tipcausal.models.families import family_of
-from tipcausal.models.predictor import from_idata, linear_predictor
+from tipcausal.models.predictor import from_idata, linear_predictor, treatment_shift
 
 HDI_PROB = 0.94
 RECOVERY_PROB = 0.90
@@ -83,7 +83,7 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
         params = {k: v[sl] for k, v in params_all.items()}
         cut = cut_all[sl]
         eta0 = linear_predictor(params, data)
-        eta1 = linear_predictor(params, data, shift=shift_sd)
+        eta1 = eta0 + treatment_shift(params, data, shift_sd)
         diffs = fam.effects(eta0, eta1, cut, threshold)
         for k, d in diffs.items():
             avg[k][sl] = d.mean(axis=-1)

@@ -56,8 +56,9 @@ PROB = 0.90
 K_MAX = 0.7
 LEAD = "lead_treatment"
 RANDOM_CAUSE = "random_common_cause"
-#: Warmup steps of a warm-started refit (step size only; the primary fit's mass matrix is kept).
+#: Warmup steps of a warm-started refit: step size only (the primary fit's mass matrix kept), or mass matrix too.
 WARM_TUNE = 150
+WARM_MASS_TUNE = 300
 
 Progress = Callable[[str], None]
 
@@ -109,11 +110,14 @@ def _seed(base: int, *parts: Any) -> int:
 
 
 class Refitter:
-    """Refits of one outcome's primary fit with the refutation sampler settings, through the store. A refit whose
-    parameters are a subset of the primary's (``warm=True``: placebos, a country left out) starts where the primary
-    fit's chains ended, with its mass matrix, and adapts the step size only; a refit with parameters the primary
-    lacks (a covariate added, a region left out) starts cold, since a mass matrix guessed for new entries mixes
-    badly (the lead placebo's new between coefficient reached R-hat 1.02 that way)."""
+    """Refits of one outcome's primary fit with the refutation sampler settings, through the store. Each refit
+    starts where the primary fit's chains ended when ``refute.warm_start`` (and the primary has a final state):
+    ``warm="step"`` for refits whose parameters are a subset of the primary's (placebos, a country left out): its
+    mass matrix is kept and ``WARM_TUNE`` warmup steps adapt the step size only; ``warm="mass"`` for refits with
+    parameters the primary lacks or whose meaning moves (a covariate added; a region left out, which shrinks the
+    zero-sum region block): ``WARM_MASS_TUNE`` warmup steps re-estimate the mass matrix in Stan's windows,
+    starting from the primary's (keeping it for new entries mixed badly: the lead placebo's new between
+    coefficient reached R-hat 1.02)."""
 
     def __init__(self, fit: SpecFit, panel: Panel, settings: SamplerSettings, refute: RefuteSettings,
                  store: FitStore | None, progress: Progress) -> None:
@@ -121,20 +125,21 @@ class Refitter:
         self.warm_from = fit.record if refute.warm_start and fit.record.final is not None else None
         self.settings = replace(settings, draws=refute.draws or settings.draws, tune=refute.tune or settings.tune,
                                 chains=refute.chains or settings.chains)
-        self.warm_settings = replace(self.settings, tune=refute.tune or WARM_TUNE)
+        self.warm_settings = {"step": replace(self.settings, tune=refute.tune or WARM_TUNE),
+                              "mass": replace(self.settings, tune=refute.tune or WARM_MASS_TUNE, warm_mass=True)}
         self.n = 0
 
     def __call__(self, panel: Panel, spec: ModelSpec, label: str, index: int | None = None, *,
-                 warm: bool = False) -> SpecFit:
+                 warm: str | None = None) -> SpecFit:
         """A refit of ``spec`` on ``panel``; ``index`` numbers the repeats of one refutation (None: a single one);
-        ``warm``: the refit's parameters are a subset of the primary's, so it may start from its final state."""
+        ``warm``: ``"step"`` or ``"mass"`` to start from the primary's final state (see the class), None cold."""
         warm_from = self.warm_from if warm else None
-        base = self.warm_settings if warm_from is not None else self.settings
+        base = self.warm_settings[warm] if warm_from is not None and warm else self.settings
         settings = replace(base, seed=_seed(self.settings.seed, self.fit.spec.outcome, label, index or 0))
         fit, reused = fit_stored(self.store, panel, spec, settings, predictive=False, warm_from=warm_from)
         self.n += 1
         self.say(f"      {self.fit.spec.outcome}: {label}{'' if index is None else f' {index + 1}'}: "
-                 f"{'reused' if reused else 'fitted'}{' (warm)' if warm_from is not None else ''}"
+                 f"{'reused' if reused else 'fitted'}{f' (warm, {warm})' if warm_from is not None else ''}"
                  + ("" if fit.passed else f" (failed the gate, left out: {'; '.join(fit.gate.reasons)})"))
         return fit
 
@@ -179,7 +184,7 @@ def placebo_refits(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSetti
         permuted = altered.permute_within_country(panel, fit.data.rows, columns, rng)
         if between:
             permuted = altered.permute_between_within_region(permuted, fit.data.rows, spec.treatment, rng)
-        fits.append(refit(permuted, spec, "placebo", i, warm=True))
+        fits.append(refit(permuted, spec, "placebo", i, warm="step"))
     return fits, between
 
 
@@ -205,7 +210,7 @@ def lead_placebo(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSetting
     """Next year's treatment as a covariate; its within-country coefficient must be zero."""
     spec = fit.spec
     lead_spec = replace(spec, covariates=(*spec.covariates, LEAD))
-    f = refit(altered.with_lead(panel, spec.treatment, LEAD), lead_spec, "lead")
+    f = refit(altered.with_lead(panel, spec.treatment, LEAD), lead_spec, "lead", warm="mass")
     if not f.passed:
         return Refutation("lead placebo", "inconclusive", "lead coefficient", None, None, "", "lead placebo: the "
                           "refit failed the diagnostics gate", 1, 1)
@@ -223,7 +228,7 @@ def negative_control(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSet
     """The effect on an outcome the treatment cannot reach (the study's negative control) must vanish."""
     if column is None:
         return None
-    f = refit(panel, replace(fit.spec, outcome=column), "negative control")
+    f = refit(panel, replace(fit.spec, outcome=column), "negative control", warm="mass")
     draws = _effect(f) if f.passed else None
     rope = max(cfg.rope * abs(fit.assessment.effects.average[_main_effect(fit)].mean), 1e-12)
     return _placebo_like(f"negative control ({column})", draws, 1, 0 if f.passed else 1, rope,
@@ -237,7 +242,7 @@ def leave_region_out(fit: SpecFit, panel: Panel, refit: Refitter) -> Refutation:
     full = fit.assessment.effects.average[name].mean
     folds, failed = {}, 0
     for i, region in enumerate(sorted(fit.data.rows["region"].astype(str).unique())):
-        f = refit(altered.without(panel, "region", region), fit.spec, "leave region out", i)
+        f = refit(altered.without(panel, "region", region), fit.spec, "leave region out", i, warm="mass")
         if not f.passed:
             failed += 1
             continue
@@ -283,7 +288,7 @@ def leave_country_out(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSe
     rest = sorted((c for c in ks if c not in shifts), key=lambda c: -weight[c])
     refitted = []
     for i, c in enumerate(rest[:cfg.max_country_refits]):
-        f = refit(altered.without(panel, "country", c), fit.spec, "leave country out", i, warm=True)
+        f = refit(altered.without(panel, "country", c), fit.spec, "leave country out", i, warm="step")
         if f.passed:
             shifts[c] = (f.assessment.effects.average[name].mean - mean) / sd
             refitted.append(c)
@@ -312,7 +317,7 @@ def random_common_cause(fit: SpecFit, panel: Panel, refit: Refitter, cfg: Refute
     spec = fit.spec
     rng = np.random.default_rng(_seed(refit.settings.seed, spec.outcome, "random-cause"))
     f = refit(altered.with_random_cause(panel, RANDOM_CAUSE, rng),
-              replace(spec, covariates=(*spec.covariates, RANDOM_CAUSE)), "random common cause")
+              replace(spec, covariates=(*spec.covariates, RANDOM_CAUSE)), "random common cause", warm="mass")
     name = _main_effect(fit)
     eff = _effect(fit)
     margin = max(cfg.rope * abs(float(eff.mean())), 0.25 * float(eff.std()))
