@@ -85,7 +85,7 @@ def panels(args: argparse.Namespace) -> dict:
     from tipcausal.fit import fit_specification
     from tipcausal.models.spec import ModelSpec
     from tipcausal.sensitivity.confounding import adjusted_effects, within_scale
-    from tipcausal.sensitivity.refutations import Refitter, lead_placebo, within_placebo
+    from tipcausal.sensitivity.refutations import Refitter, lead_placebo, placebo_refits, within_placebo
     from tipcausal.sensitivity.settings import RefuteSettings
     from tipcausal.simulation.structural import SimulationConfig, simulate_panel
 
@@ -101,7 +101,8 @@ def panels(args: argparse.Namespace) -> dict:
         clean = simulate_panel(seed, SimulationConfig(n_countries=80)).panel
         fit = fit_specification(clean, spec, settings)
         refit = Refitter(fit, clean, settings, cfg, None, lambda m: None)
-        row["clean"] = {"gate": fit.passed, "placebo": within_placebo(fit, clean, refit, cfg).verdict,
+        placebos, _ = placebo_refits(fit, clean, refit, cfg)
+        row["clean"] = {"gate": fit.passed, "placebo": within_placebo(fit, placebos, cfg).verdict,
                         "lead": lead_placebo(fit, clean, refit, cfg).verdict}
         for rho in (0.7, 0.95):
             sim = simulate_panel(seed, SimulationConfig(n_countries=80, will_time_sd=1.0, will_time_rho=rho))

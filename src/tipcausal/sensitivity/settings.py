@@ -59,7 +59,7 @@ class RefuteSettings:
     rope: float = 0.1
     warm_start: bool = True  # refits start from the primary fit's final state and mass matrix
     draws: int | None = None  # None: the study's [sampler] value
-    tune: int | None = None  # None: the study's, or WARM_TUNE (step size only) for warm-started refits
+    tune: int | None = None  # None: the study's cold, WARM_TUNE (step size only) or WARM_MASS_TUNE warm
     chains: int | None = None
     negative_control: str | None = None
 
