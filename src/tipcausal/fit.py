@@ -175,10 +175,11 @@ def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
 
 
 def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool,
-            warm_from: FitRecord | None = None) -> SamplerRun:
+            warm_from: FitRecord | None = None, min_rows: int = 0) -> SamplerRun:
     """The one call of the sampler: sample ``model`` (warm from ``warm_from``'s final state, if given) and stamp
     the family and fit key into the posterior."""
-    run = sample(model, settings, progress=progress, warm=warm_from.final if warm_from is not None else None)
+    run = sample(model, settings, progress=progress, warm=warm_from.final if warm_from is not None else None,
+                 min_rows=min_rows)
     stamp_family(run.idata, spec.family, spec.collapse_threshold)
     run.idata.posterior.attrs[KEY_ATTR] = key
     return run
@@ -197,7 +198,7 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     the chains start from (numpyro; warmup then adapts the step size only)."""
     data = bind_data(panel, spec)
     key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
-    run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from)
+    run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from, data.pad_rows)
     assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assessment,
                    record=_record(run, settings, key, panel))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tipcausal.core.errors import DataValidationError, InputError
-from tipcausal.core.provenance import hash_frame
+from tipcausal.core.provenance import hash_frame, hash_json
 
 KEY_COLUMNS = ("country", "year")
 MAX_ROWS_NAMED = 8
@@ -36,6 +36,20 @@ class PanelSchema:
 
 
 @dataclass(frozen=True)
+class KeptLevels:
+    """The levels a model of a panel keeps even where none of its rows remain, and the row count its arrays are
+    padded to: a fold of a refutation (a country or a region left out) keeps the full fit's countries, regions and
+    years, so its model has the full fit's parameters (a country without rows is drawn from its prior, which
+    integrates out) and lowers to the full fit's compiled program."""
+
+    countries: tuple[str, ...]
+    #: the region of each of ``countries``
+    regions: tuple[str, ...]
+    years: tuple[int, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
 class Panel:
     """A validated country-year panel (one row per country-year) with where it came from."""
 
@@ -45,10 +59,16 @@ class Panel:
     source: str
     hash: str = field(default="")
     meta: dict = field(default_factory=dict)
+    #: levels its models keep without rows (a refutation's fold); None: the levels its rows have
+    kept: KeptLevels | None = None
 
     def __post_init__(self) -> None:
         if not self.hash:
-            object.__setattr__(self, "hash", hash_frame(self.frame))
+            digest = hash_frame(self.frame)
+            if self.kept is not None:
+                digest = hash_json([digest, self.kept.countries, self.kept.regions, self.kept.years,
+                                    self.kept.rows])
+            object.__setattr__(self, "hash", digest)
 
     @property
     def n_countries(self) -> int:

@@ -7,7 +7,8 @@ variables into *arguments* of the log density (and of the map from unconstrained
 variables). Two fits whose models differ only in data then lower to the same XLA program, which JAX's in-memory
 and persistent compilation caches reuse.
 
-Rows are padded to a bucket (``ROW_BUCKET``): the arrays on the ``obs`` dim are padded with zeros to the next
+Rows are padded to a bucket (``ROW_BUCKET``; or to a given row count, as a refutation's fold is to its full
+fit's): the arrays on the ``obs`` dim are padded with zeros to the next
 multiple, and each observed variable on that dim is weighted by a 0/1 row mask, so datasets with 1,929 and 1,936
 country-years share one program and the padded rows add exactly nothing to the log density. A model with a free
 variable on the ``obs`` dim (the measurement-error model's latent treatment) is not padded, since padding would
@@ -167,11 +168,12 @@ def _structural_order(fgraph: FunctionGraph) -> list[Any]:
     return order
 
 
-def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET) -> ModelDensity:
-    """The log density of ``model`` with its data as arguments (rows padded to a multiple of ``bucket``)."""
+def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET, min_rows: int = 0) -> ModelDensity:
+    """The log density of ``model`` with its data as arguments (rows padded to a multiple of ``bucket``, and to at
+    least ``min_rows``: a fold of a refutation pads to its full fit's rows and shares its program)."""
     n_rows = len(model.coords[ROW_DIM]) if ROW_DIM in model.coords else 0
     free_on_rows = any(_on_rows(model, v.name) for v in model.free_RVs)
-    padded = n_rows if (free_on_rows or not n_rows) else -(-n_rows // bucket) * bucket
+    padded = n_rows if (free_on_rows or not n_rows) else -(-max(n_rows, min_rows) // bucket) * bucket
 
     replace: dict[Any, Any] = {}
     inputs: list[Any] = []

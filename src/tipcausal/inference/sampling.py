@@ -143,7 +143,8 @@ def entry_labels(model: pm.Model, density: Any) -> tuple[str, ...]:
 
 
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
-                    progress: bool, warm: Adaptation | None = None, warm_mass: bool = False) -> SamplerRun:
+                    progress: bool, warm: Adaptation | None = None, warm_mass: bool = False,
+                    min_rows: int = 0) -> SamplerRun:
     notes = list(configure_jax(chains))
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
@@ -151,7 +152,7 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
     from tipcausal.inference.density import model_density
 
     start = time.perf_counter()
-    density = model_density(model)
+    density = model_density(model, min_rows=min_rows)
     starts = nuts.initial_points(model, density, chains, seed)
     labels = entry_labels(model, density)
     mass = None
@@ -273,13 +274,16 @@ SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
 
 
 def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
-           warm: Adaptation | None = None) -> SamplerRun:
+           warm: Adaptation | None = None, min_rows: int = 0) -> SamplerRun:
     """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout.
     ``warm`` (numpyro only; other backends start cold): start from an earlier fit's final state and mass matrix,
-    warmup adapting the step size only (or the mass matrix too: ``settings.warm_mass``)."""
+    warmup adapting the step size only (or the mass matrix too: ``settings.warm_mass``). ``min_rows`` (numpyro
+    only): pad the rows to at least this many, so a model with fewer rows reuses a compiled program."""
     fn = SAMPLERS[settings.backend]
-    extra = {"warm": warm, "warm_mass": settings.warm_mass} if warm is not None and settings.backend == "numpyro" \
-        else {}
+    extra: dict[str, Any] = {}
+    if settings.backend == "numpyro":
+        extra = {"min_rows": min_rows} | ({"warm": warm, "warm_mass": settings.warm_mass} if warm is not None
+                                          else {})
 
     def call() -> SamplerRun:
         return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,

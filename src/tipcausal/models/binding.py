@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tipcausal.data.panel import Panel
+from tipcausal.data.panel import KeptLevels, Panel
 from tipcausal.core.errors import InputError
 from tipcausal.models.spec import ModelSpec
 
@@ -52,6 +52,8 @@ class ModelData:
     obs_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
     obs_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     imputed: dict[str, int] = field(default_factory=dict)
+    #: the row count a sampler pads the arrays to (a fold of a refutation: the full fit's; 0: its own)
+    pad_rows: int = 0
 
     @property
     def n_obs(self) -> int:
@@ -85,7 +87,7 @@ def _split(values: np.ndarray, country_idx: np.ndarray, n_countries: int, within
     sums = np.zeros((n_countries,) + values.shape[1:])
     np.add.at(sums, country_idx, values)
     counts = np.bincount(country_idx, minlength=n_countries).reshape((-1,) + (1,) * (values.ndim - 1))
-    means = (sums / counts)[country_idx]
+    means = (sums / np.maximum(counts, 1))[country_idx]  # a kept country without rows has no mean to take
     return values - means, means
 
 
@@ -183,16 +185,33 @@ def _check_region_constant(panel: Panel, df: pd.DataFrame) -> None:
                          f"{', '.join(map(str, inconsistent.index[:8]))}")
 
 
-def _indices(df: pd.DataFrame) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted country, year and region levels, each row's country and year index, and each country's region index."""
-    countries = sorted(df["country"].unique().tolist())
-    years = sorted(int(y) for y in df["year"].unique())
-    regions = sorted(df["region"].astype(str).unique().tolist())
+def _indices(panel: Panel, df: pd.DataFrame) -> tuple[dict[str, list], np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted country, year and region levels (the panel's kept levels, if it has them), each row's country and
+    year index, and each country's region index."""
+    region_map = df.groupby("country")["region"].first().astype(str)
+    kept = panel.kept
+    if kept is None:
+        countries = sorted(df["country"].unique().tolist())
+        years = sorted(int(y) for y in df["year"].unique())
+    else:
+        countries, years = list(kept.countries), list(kept.years)
+        region_map = pd.Series(kept.regions, index=countries)
+        strays = df.loc[~df["country"].isin(countries) | ~df["year"].isin(years), ["country", "year"]]
+        if len(strays):
+            raise _rows_error(panel, "country", strays, "rows outside the levels the panel keeps")
+    regions = sorted(set(region_map.tolist()))
     country_idx = df["country"].map({c: i for i, c in enumerate(countries)}).to_numpy(np.int64)
     year_idx = df["year"].map({y: i for i, y in enumerate(years)}).to_numpy(np.int64)
-    region_map = df.groupby("country")["region"].first().astype(str)
     region_of_country = np.array([regions.index(region_map[c]) for c in countries], dtype=np.int64)
     return {"country": countries, "year": years, "region": regions}, country_idx, year_idx, region_of_country
+
+
+def kept_levels(data: ModelData) -> KeptLevels:
+    """The levels and row count of a fit's data, for a fold that must keep them (see ``KeptLevels``)."""
+    regions = data.coords["region"]
+    return KeptLevels(countries=tuple(data.coords["country"]),
+                      regions=tuple(regions[i] for i in data.region_of_country),
+                      years=tuple(int(y) for y in data.coords["year"]), rows=max(data.n_obs, data.pad_rows))
 
 
 def _treatment(panel: Panel, spec: ModelSpec, df: pd.DataFrame) -> tuple[np.ndarray, float, float]:
@@ -251,7 +270,7 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
     frame = _lag_treatment(panel.frame, spec.treatment) if spec.lagged_treatment else panel.frame
     df, dropped, imputed = _model_rows(panel, spec, frame, needed)
     _check_region_constant(panel, df)
-    levels, country_idx, year_idx, region_of_country = _indices(df)
+    levels, country_idx, year_idx, region_of_country = _indices(panel, df)
     n_countries = len(levels["country"])
 
     x, x_mean, x_sd = _treatment(panel, spec, df)
@@ -270,4 +289,5 @@ def bind_data(panel: Panel, spec: ModelSpec) -> ModelData:
                      region_of_country=region_of_country, x_within=x_within, x_between=x_between,
                      z_within=z_within, z_between=z_between, coords=coords, rows=df[["country", "year", "region"]],
                      treatment_mean=x_mean, treatment_sd=x_sd, covariate_scale=scale, dropped=dropped,
-                     x_std=x_std, x_se=x_se, imputed=imputed, **imputation)
+                     x_std=x_std, x_se=x_se, imputed=imputed, pad_rows=panel.kept.rows if panel.kept else 0,
+                     **imputation)

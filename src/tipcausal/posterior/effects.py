@@ -62,17 +62,18 @@ def effect_draws(idata: az.InferenceData, shift_sd: float = 1.0) -> xr.Dataset:
     """Draws of the average and per-country effects of raising the treatment by ``shift_sd`` SDs.
 
     Returns a Dataset with each of ``effect_names(idata)`` (chain, draw), e.g. ``expected_score`` and
-    ``p_score_ge_4``, and ``country_<name>`` (chain, draw, country).
+    ``p_score_ge_4``, and ``country_<name>`` (chain, draw, country) for each country with rows.
     """
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
     params_all, cut_all, data = from_idata(idata)
     fam, threshold = family_of(idata)
-    countries = post.coords["country"].values
-    n_country = len(countries)
     cidx = data["country_idx"]
+    present, column = np.unique(cidx, return_inverse=True)  # a fold's kept countries without rows have no effect
+    countries = post.coords["country"].values[present]
+    n_country = len(countries)
     membership = np.zeros((len(cidx), n_country))
-    membership[np.arange(len(cidx)), cidx] = 1.0
+    membership[np.arange(len(cidx)), column] = 1.0
     membership /= membership.sum(axis=0, keepdims=True)  # column c averages country c's rows
     total = n_chain * n_draw
     names = fam.effect_names(threshold)

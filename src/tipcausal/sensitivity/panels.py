@@ -9,16 +9,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from tipcausal.data.panel import Panel, PanelSchema
+from tipcausal.data.panel import KeptLevels, Panel, PanelSchema
 
 
-def _with_frame(panel: Panel, frame: pd.DataFrame, what: str, new_numeric: tuple[str, ...] = ()) -> Panel:
+def _with_frame(panel: Panel, frame: pd.DataFrame, what: str, new_numeric: tuple[str, ...] = (),
+                kept: KeptLevels | None = None) -> Panel:
     schema = panel.schema if not new_numeric else PanelSchema(
         outcomes=panel.schema.outcomes, numeric=panel.schema.numeric + new_numeric,
         score_min=panel.schema.score_min, score_max=panel.schema.score_max, year_min=panel.schema.year_min,
         year_max=panel.schema.year_max, group_columns=panel.schema.group_columns)
     return replace(panel, frame=frame.reset_index(drop=True), schema=schema, source=f"{panel.source} [{what}]",
-                   hash="")
+                   hash="", kept=kept)
 
 
 def _row_positions(panel: Panel, rows: pd.DataFrame) -> np.ndarray:
@@ -74,7 +75,8 @@ def with_random_cause(panel: Panel, name: str, rng: np.random.Generator) -> Pane
     return _with_frame(panel, frame, "random common cause", (name,))
 
 
-def without(panel: Panel, column: str, value: str) -> Panel:
-    """``panel`` without the rows whose ``column`` equals ``value`` (a region or a country left out)."""
+def without(panel: Panel, column: str, value: str, kept: KeptLevels | None = None) -> Panel:
+    """``panel`` without the rows whose ``column`` equals ``value`` (a region or a country left out); ``kept``:
+    the levels its models keep although those rows are gone (see ``KeptLevels``)."""
     frame = panel.frame[panel.frame[column].astype(str) != value]
-    return _with_frame(panel, frame, f"without {column} {value}")
+    return _with_frame(panel, frame, f"without {column} {value}", kept=kept)

@@ -13,6 +13,9 @@ verdict in words and in data.
 - **negative control** (when the study names one): the effect on an outcome the treatment cannot reach must
   vanish.
 - **leave one region out**: a refit per region; every fold's 90% interval must cover the full estimate.
+  A fold (here and below) drops its rows but keeps the full fit's countries, regions and years, so it is the
+  same model on less data (a country without rows is drawn from its prior, which integrates out) with the same
+  parameters, padded to the same rows, and reuses the full fit's compiled program.
 - **leave one country out**: PSIS importance weights (drop a country's log likelihood) where Pareto k <= 0.7.
   With country-specific intercepts and slopes most countries' k is above it (each country's own parameters
   rest on its own rows: 133 of 180 on the default study), so the ``max_country_refits`` countries that weigh most
@@ -40,10 +43,11 @@ import arviz as az
 import numpy as np
 
 from tipcausal.core.provenance import hash_json
-from tipcausal.data.panel import Panel
+from tipcausal.data.panel import KeptLevels, Panel
 from tipcausal.fit import SpecFit
 from tipcausal.fitstore import FitStore, fit_stored
 from tipcausal.inference.sampling import SamplerSettings
+from tipcausal.models.binding import kept_levels
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.effects import effect_draws
 from tipcausal.posterior.loo import pointwise_log_likelihood
@@ -114,8 +118,8 @@ class Refitter:
     starts where the primary fit's chains ended when ``refute.warm_start`` (and the primary has a final state):
     ``warm="step"`` for refits whose parameters are a subset of the primary's (placebos, a country left out): its
     mass matrix is kept and ``WARM_TUNE`` warmup steps adapt the step size only; ``warm="mass"`` for refits with
-    parameters the primary lacks or whose meaning moves (a covariate added; a region left out, which shrinks the
-    zero-sum region block): ``WARM_MASS_TUNE`` warmup steps re-estimate the mass matrix in Stan's windows,
+    parameters the primary lacks or whose posterior scale moves (a covariate added; a region left out, whose
+    countries' parameters fall back to their prior): ``WARM_MASS_TUNE`` warmup steps re-estimate the mass matrix in Stan's windows,
     starting from the primary's (keeping it for new entries mixed badly: the lead placebo's new between
     coefficient reached R-hat 1.02)."""
 
@@ -236,13 +240,21 @@ def negative_control(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSet
                          "an effect on an outcome consultation cannot reach: confounding")
 
 
+def _kept(fit: SpecFit) -> KeptLevels | None:
+    """What a fold of ``fit`` keeps: its countries, regions, years and row count, so the fold has the same
+    parameters and compiled program (a country left out is drawn from its prior, which integrates out). Not for
+    the measurement-error model, whose latent treatment lives on the rows."""
+    return kept_levels(fit.data) if fit.data.x_se is None else None
+
+
 def leave_region_out(fit: SpecFit, panel: Panel, refit: Refitter) -> Refutation:
     """A refit per region left out; every fold's 90% interval must cover the full-data estimate."""
     name = _main_effect(fit)
     full = fit.assessment.effects.average[name].mean
     folds, failed = {}, 0
     for i, region in enumerate(sorted(fit.data.rows["region"].astype(str).unique())):
-        f = refit(altered.without(panel, "region", region), fit.spec, "leave region out", i, warm="mass")
+        f = refit(altered.without(panel, "region", region, _kept(fit)), fit.spec, "leave region out", i,
+                  warm="mass")
         if not f.passed:
             failed += 1
             continue
@@ -288,7 +300,7 @@ def leave_country_out(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSe
     rest = sorted((c for c in ks if c not in shifts), key=lambda c: -weight[c])
     refitted = []
     for i, c in enumerate(rest[:cfg.max_country_refits]):
-        f = refit(altered.without(panel, "country", c), fit.spec, "leave country out", i, warm="step")
+        f = refit(altered.without(panel, "country", c, _kept(fit)), fit.spec, "leave country out", i, warm="step")
         if f.passed:
             shifts[c] = (f.assessment.effects.average[name].mean - mean) / sd
             refitted.append(c)
