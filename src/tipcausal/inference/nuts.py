@@ -9,10 +9,10 @@ never written to JAX's persistent cache). Warmup is numpyro's: Stan-style window
 
 A run can start warm (``Adaptation``: where an earlier fit's chains ended, with their adapted mass matrix and
 step size): its chains start from those positions with that mass matrix, and warmup adapts the step size only
-(refits on slightly changed data whose parameters are a subset of the earlier fit's: placebos, a country left
-out) or also re-estimates the mass matrix in Stan's windows, starting from the earlier one (refits with entries
-the earlier fit lacks or whose meaning moves: a covariate added, a region left out, whose zero-sum region block
-shrinks). An entry the earlier fit lacks starts from the usual jittered point with the median inverse mass of
+(refits on slightly changed data with the earlier fit's parameters and posterior scales: a country left out)
+or also re-estimates the mass matrix in Stan's windows, starting from the earlier one (refits with entries the
+earlier fit lacks or whose meaning or scale moves: a covariate added, a region left out, whose zero-sum region
+block shrinks, a placebo, whose slope SD falls towards zero). An entry the earlier fit lacks starts from the usual jittered point with the median inverse mass of
 its variable (or 1).
 """
 

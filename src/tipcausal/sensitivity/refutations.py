@@ -13,10 +13,13 @@ verdict in words and in data.
 - **negative control** (when the study names one): the effect on an outcome the treatment cannot reach must
   vanish.
 - **leave one region out**: a refit per region; every fold's 90% interval must cover the full estimate.
-  A fold (here and below) drops its rows but keeps the full fit's countries, regions and years, so it is the
-  same model on less data (a country without rows is drawn from its prior, which integrates out) with the same
-  parameters, padded to the same rows, and reuses the full fit's compiled program.
+  A fold drops the region's countries from the model (a new structure: it compiles once per fold). Keeping
+  them without rows, as the countries left out below do, left the region's zero-sum entry and its countries'
+  levels prior-only and mixed badly (every fold failed the gate on the default study).
 - **leave one country out**: PSIS importance weights (drop a country's log likelihood) where Pareto k <= 0.7.
+  A refitted fold drops the country's rows but keeps the full fit's countries, regions and years, so it is the
+  same model on less data (the country without rows is drawn from its prior, which integrates out) with the
+  same parameters, padded to the same rows, and reuses the full fit's compiled program.
   With country-specific intercepts and slopes most countries' k is above it (each country's own parameters
   rest on its own rows: 133 of 180 on the default study), so the ``max_country_refits`` countries that weigh most
   in the average effect (share of rows times distance of their effect from the average) are refitted; no
@@ -116,10 +119,11 @@ def _seed(base: int, *parts: Any) -> int:
 class Refitter:
     """Refits of one outcome's primary fit with the refutation sampler settings, through the store. Each refit
     starts where the primary fit's chains ended when ``refute.warm_start`` (and the primary has a final state):
-    ``warm="step"`` for refits whose parameters are a subset of the primary's (placebos, a country left out): its
+    ``warm="step"`` for refits with the primary's parameters and posterior scales (a country left out): its
     mass matrix is kept and ``WARM_TUNE`` warmup steps adapt the step size only; ``warm="mass"`` for refits with
-    parameters the primary lacks or whose posterior scale moves (a covariate added; a region left out, whose
-    countries' parameters fall back to their prior): ``WARM_MASS_TUNE`` warmup steps re-estimate the mass matrix in Stan's windows,
+    parameters the primary lacks, whose meaning moves or whose posterior scale moves (a covariate added; a
+    region left out, which shrinks the zero-sum region block; a placebo, whose country slopes' SD falls towards
+    zero once the treatment is permuted): ``WARM_MASS_TUNE`` warmup steps re-estimate the mass matrix in Stan's windows,
     starting from the primary's (keeping it for new entries mixed badly: the lead placebo's new between
     coefficient reached R-hat 1.02)."""
 
@@ -188,7 +192,7 @@ def placebo_refits(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSetti
         permuted = altered.permute_within_country(panel, fit.data.rows, columns, rng)
         if between:
             permuted = altered.permute_between_within_region(permuted, fit.data.rows, spec.treatment, rng)
-        fits.append(refit(permuted, spec, "placebo", i, warm="step"))
+        fits.append(refit(permuted, spec, "placebo", i, warm="mass"))
     return fits, between
 
 
@@ -241,8 +245,8 @@ def negative_control(fit: SpecFit, panel: Panel, refit: Refitter, cfg: RefuteSet
 
 
 def _kept(fit: SpecFit) -> KeptLevels | None:
-    """What a fold of ``fit`` keeps: its countries, regions, years and row count, so the fold has the same
-    parameters and compiled program (a country left out is drawn from its prior, which integrates out). Not for
+    """What a country left out of ``fit`` keeps: its countries, regions, years and row count, so the fold has the
+    same parameters and compiled program (the country is drawn from its prior, which integrates out). Not for
     the measurement-error model, whose latent treatment lives on the rows."""
     return kept_levels(fit.data) if fit.data.x_se is None else None
 
@@ -253,8 +257,7 @@ def leave_region_out(fit: SpecFit, panel: Panel, refit: Refitter) -> Refutation:
     full = fit.assessment.effects.average[name].mean
     folds, failed = {}, 0
     for i, region in enumerate(sorted(fit.data.rows["region"].astype(str).unique())):
-        f = refit(altered.without(panel, "region", region, _kept(fit)), fit.spec, "leave region out", i,
-                  warm="mass")
+        f = refit(altered.without(panel, "region", region), fit.spec, "leave region out", i, warm="mass")
         if not f.passed:
             failed += 1
             continue
