@@ -137,10 +137,20 @@ class _Run:
 
     def __init__(self, study: Path, out: Path, *extra: str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tipcausal.cli", "run", str(study), "--out", str(out),
-                                      "--quiet", "--draws", "150", "--tune", "150", "--seed", "2",
-                                      "--allow-unconverged", *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        # A shell starts a background job with SIGINT ignored, and an ignored signal stays ignored through fork
+        # and exec (Python then installs no KeyboardInterrupt handler), so a test suite run in the background
+        # would start runs that no Ctrl-C can reach. A handled signal is reset to the default on exec: the run
+        # starts as it would from a terminal.
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "tipcausal.cli", "run", str(study), "--out",
+                                          str(out), "--quiet", "--draws", "150", "--tune", "150", "--seed", "2",
+                                          "--allow-unconverged", *extra],
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
