@@ -38,9 +38,9 @@ class PanelSchema:
 @dataclass(frozen=True)
 class KeptLevels:
     """The levels a model of a panel keeps even where none of its rows remain, and the row count its arrays are
-    padded to: a fold of a refutation (a country or a region left out) keeps the full fit's countries, regions and
-    years, so its model has the full fit's parameters (a country without rows is drawn from its prior, which
-    integrates out) and lowers to the full fit's compiled program."""
+    padded to: a country left out by a refutation keeps the full fit's countries, regions and years, so its model
+    has the full fit's parameters (a country without rows is drawn from its prior, which integrates out) and
+    lowers to the full fit's compiled program. (A region left out does not use it: ARCHITECTURE says why.)"""
 
     countries: tuple[str, ...]
     #: the region of each of ``countries``
@@ -59,7 +59,7 @@ class Panel:
     source: str
     hash: str = field(default="")
     meta: dict = field(default_factory=dict)
-    #: levels its models keep without rows (a refutation's fold); None: the levels its rows have
+    #: levels its models keep without rows (a country left out by a refutation); None: the levels its rows have
     kept: KeptLevels | None = None
 
     def __post_init__(self) -> None:

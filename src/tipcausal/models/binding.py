@@ -52,7 +52,7 @@ class ModelData:
     obs_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
     obs_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     imputed: dict[str, int] = field(default_factory=dict)
-    #: the row count a sampler pads the arrays to (a fold of a refutation: the full fit's; 0: its own)
+    #: the row count a sampler pads the arrays to (a country left out by a refutation: the full fit's; 0: its own)
     pad_rows: int = 0
 
     @property
