@@ -10,7 +10,8 @@ from tipcausal.fit import fit_specification
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.effects import effect_draws
-from tipcausal.sensitivity.confounding import EffectRoots, adjusted_effects, analyse_confounding, within_scale
+from tipcausal.sensitivity.confounding import (EffectRoots, adjusted_effects, analyse_confounding, moves_estimate,
+                                              within_scale)
 from tipcausal.sensitivity.ovb import bias, partial_r2_bounds, robustness_value
 from tipcausal.simulation.structural import SimulationConfig, simulate_panel
 
@@ -88,6 +89,8 @@ def test_adjustment_at_the_true_strength_matches_a_fit_that_observes_the_confoun
     p_mean = plain.assessment.effects.average["expected_score"].mean
     assert abs(p_mean - o_mean) > 10 * mc  # the confounding is real
     assert abs(adjusted.mean - o_mean) <= 4 * mc + 0.15 * abs(p_mean - o_mean), (adjusted.mean, o_mean, p_mean)
+    # at the true strength the analysis flags the confounding: the plain estimate lies outside the adjusted interval
+    assert moves_estimate(plain.assessment.effects.average["expected_score"], adjusted)
     # the whole analysis runs on the same fit and states the within/between split
     analysis = analyse_confounding(plain, ["v2x_corr", "log_gdp_pc"], labels={"v2x_corr": "corruption"})
     d = analysis.to_dict()
@@ -98,3 +101,4 @@ def test_adjustment_at_the_true_strength_matches_a_fit_that_observes_the_confoun
     assert grid[0, 0] == pytest.approx(plain.assessment.effects.average["expected_score"].p_positive, abs=0.01)
     assert np.all(np.diff(grid, axis=0) <= 1e-12) and np.all(np.diff(grid, axis=1) <= 1e-12)
     assert len(d["by_country"]) == 80
+    assert all(set(b["moves_estimate"]) == set(b["effects"]) for b in d["benchmarks"])

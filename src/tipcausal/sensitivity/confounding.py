@@ -221,12 +221,21 @@ class BenchmarkRow:
     bias: float
     slope_mean: EffectSummary
     effects: Mapping[str, EffectSummary]
+    #: per effect: whether this confounder moves the estimate beyond its own uncertainty (``moves_estimate``)
+    moves: Mapping[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form."""
         return {"covariate": self.covariate, "label": self.label, "k": self.k, "r2_treatment": self.r2_treatment,
                 "r2_outcome": self.r2_outcome, "bias": self.bias, "slope_mean": self.slope_mean.to_dict(),
-                "effects": {k: v.to_dict() for k, v in self.effects.items()}}
+                "effects": {k: v.to_dict() for k, v in self.effects.items()},
+                "moves_estimate": dict(self.moves)}
+
+
+def moves_estimate(plain: EffectSummary, adjusted: EffectSummary) -> bool:
+    """Whether a posited confounder moves an estimate beyond its uncertainty: the plain fit's posterior mean lies
+    outside the adjusted 90% interval (the confounding analysis's flag at a given strength, whatever the sign)."""
+    return not adjusted.hdi90_low <= plain.mean <= adjusted.hdi90_high
 
 
 @dataclass(frozen=True)
@@ -404,8 +413,9 @@ def analyse_confounding(fit: SpecFit, benchmark_columns: Sequence[str], ks: Sequ
                 continue
             b = float(bias(r2d, r2y, sd_res, scale.sd_treatment))
             slope_s, eff = _adjusted(roots, fit, b)
+            moves = {n: moves_estimate(fit.assessment.effects.average[n], e) for n, e in eff.items()}
             rows.append(BenchmarkRow(mark.covariate, (labels or {}).get(mark.covariate, mark.covariate), float(k),
-                                     r2d, r2y, b, slope_s, eff))
+                                     r2d, r2y, b, slope_s, eff, moves))
     main = "expected_score" if "expected_score" in per_draw else next(iter(per_draw))
     between = _between(fit, between_scale(fit, benchmark_columns), ks)
     label = (labels or {}).get(reference, reference) if reference else ""
