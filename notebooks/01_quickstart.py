@@ -25,11 +25,14 @@ DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
 CHAINS = 4  # run_study gives JAX one CPU device per chain before JAX is first imported
 
 # %%
-from tipcausal import api
+import tipcausal as tc
 
-study = api.load_study("default").with_overrides(draws=DRAWS, tune=DRAWS, chains=CHAINS,
-                                                 output_dir="../reports/quickstart")
-prepared = api.prepare(study)  # every input check, no sampling
+study = tc.build_study("default", sampler={"draws": DRAWS, "tune": DRAWS, "chains": CHAINS},
+                       output={"dir": "../reports/quickstart"})
+study
+
+# %%
+prepared = tc.prepare(study)  # every input check, no sampling
 graph, panel, identification = prepared.graph, prepared.panel, prepared.identification
 panel
 
@@ -37,25 +40,16 @@ panel
 # ## The DAG and what it identifies
 
 # %%
-from tipcausal.causal.drawing import dag_figure
-
-dag_figure(graph, study.treatment, study.outcomes, study.adjustment, study.assume_absorbed)
+tc.plot_dag(study)
 
 # %%
-for outcome, ident in identification.items():
-    print(f"{outcome}: {ident.status}; open backdoor path: {ident.open_path_text}")
-    print("   minimal adjustment sets given the absorbed latent:", ident.minimal_sets_assumed,
-          "efficient:", ident.optimal_set_assumed)
-    for a in ident.assumptions:
-        print("   -", a)
+identification["prosecution"]
 
 # %% [markdown]
 # A library DAG displays inline; here the variant with last year's TIP tier as a confounder.
 
 # %%
-from tipcausal.causal.graph import load_dag
-
-load_dag("tip_pressure")
+tc.load_dag("tip_pressure")
 
 # %% [markdown]
 # ## Does the panel contradict the DAG?
@@ -64,29 +58,34 @@ load_dag("tip_pressure")
 # (Holm-adjusted), beside the naive i.i.d. test that ignores clustering and DoWhy's own refutation.
 
 # %%
-from tipcausal.causal.implications import implication_report
-
-implication_report(panel.frame, graph)[["implication", "n", "p_clustered", "p_clustered_holm",
+tc.check_dag(prepared)[["implication", "n", "p_clustered", "p_clustered_holm",
                                         "rejected_clustered", "p_naive", "p_dowhy"]]
 
 # %% [markdown]
 # ## Fit, gate, effects and report
 
 # %%
-run = api.run(study, progress=print, show_sampler_progress=False)
+run = tc.run(study, progress=print, show_sampler_progress=False)
 run
 
-# %%
-import pandas as pd
-
-pd.DataFrame({
-    o: {"effect on expected score": e["effects"]["expected_score"]["mean"],
-        "94% HDI": (round(e["effects"]["expected_score"]["hdi_low"], 3),
-                    round(e["effects"]["expected_score"]["hdi_high"], 3)),
-        "true effect (simulation)": e["truth"]["expected_score"],
-        "diagnostics": e["diagnostics"]["verdict"]}
-    for o, e in run.summary["outcomes"].items()
-}).T
+# %% [markdown]
+# The effects as a tidy table (one row per outcome, specification and effect, with the diagnostics gate),
+# then per country.
 
 # %%
-print("report:", run.report_path)
+run.summary()
+
+# %%
+run.effects(by="country", outcome="prosecution").head()
+
+# %%
+run.plot_effects()
+
+# %%
+run.plot_countries("prosecution")
+
+# %%
+run.fits["prosecution"]  # the primary fit's ArviZ InferenceData
+
+# %%
+print("report:", run.report())

@@ -28,7 +28,8 @@ import os
 from tipcausal.inference.sampling import configure_jax
 
 DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
-configure_jax(4)  # one CPU device per chain, before JAX is imported
+for note in configure_jax(4):  # one CPU device per chain, before JAX is imported
+    print(note)
 
 # %% [markdown]
 # ## 1. Measurement error: plain model against the measurement-error model

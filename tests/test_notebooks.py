@@ -21,8 +21,18 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    warned = [o["text"] for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+              and "Warning" in o["text"]]
+    assert not warned, warned
+    # every figure is an image, never the text of a Figure object
+    texts = [o["data"].get("text/plain", "") for o in outputs if "data" in o and "image/png" not in o["data"]]
+    assert not [t for t in texts if "Figure size" in str(t)]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
     if path.stem == "01_quickstart":
         assert (tmp_path / "reports" / "quickstart" / "report.html").is_file()
+        assert len(images) >= 4  # the study's DAG, a library DAG, the effects, the country plot
+        tables = [o for o in outputs if "text/html" in o.get("data", {})]
+        assert len(tables) >= 5  # the study, the panel's checks, the identification, the run, summary()
     if path.stem == "03_sensitivity":
         import json
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tipcausal import api
+from tipcausal import __version__, api
 from tipcausal.causal.graph import load_dag
 from tipcausal.causal.implications import implication_report
 from tipcausal.causal.variants import identify_variants
@@ -31,9 +31,7 @@ from tipcausal.study.config import load_study
 from tipcausal.study.panels import study_panel
 from tipcausal.study.runner import identify_study
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="tipcausal: Bayesian causal workbench for CSO consultation and anti-trafficking efforts "
-                       "(3P index). Start with `tipcausal run` to run the embedded default study.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None)  # help text as written
 console = Console(stderr=True, soft_wrap=True)
 
 EXIT_INPUT = 2
@@ -52,6 +50,21 @@ def _interrupted(what: str) -> None:
 def _fail_input(exc: Exception) -> None:
     console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(EXIT_INPUT)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tipcausal {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """tipcausal: Bayesian causal workbench for CSO consultation and anti-trafficking efforts (3P index). Start
+    with `tipcausal run` to run the embedded default study."""
 
 
 @app.command()
@@ -170,7 +183,8 @@ def simulate(
     console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
 
 
-data_app = typer.Typer(help="Build the real-data panel from source files.", no_args_is_help=True)
+data_app = typer.Typer(help="Build the real-data panel from source files.", no_args_is_help=True,
+                       rich_markup_mode=None)
 app.add_typer(data_app, name="data")
 
 
@@ -204,7 +218,8 @@ def data_build(
     console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
 
 
-dag_app = typer.Typer(help="DAGs: check, show, identify, test against the panel.", no_args_is_help=True)
+dag_app = typer.Typer(help="DAGs: check, show, identify, test against the panel.", no_args_is_help=True,
+                      rich_markup_mode=None)
 app.add_typer(dag_app, name="dag")
 
 

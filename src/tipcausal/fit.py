@@ -21,6 +21,7 @@ from typing import Any
 import arviz as az
 
 from tipcausal import __version__
+from tipcausal.core.htmltable import cell, html_table
 from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
 from tipcausal.inference.diagnostics import GateResult, check_fit
@@ -114,6 +115,16 @@ class SpecFit:
     def passed(self) -> bool:
         """True when the fit passed the gate."""
         return self.assessment.gate.passed
+
+    def _repr_html_(self) -> str:
+        gate = self.gate
+        verdict = cell(gate.verdict.upper() + ("" if gate.passed else ": " + "; ".join(gate.reasons)))
+        rows = [(name, e.mean, f"[{e.hdi_low:+.3f}, {e.hdi_high:+.3f}]", e.p_positive)
+                for name, e in self.assessment.effects.average.items()]
+        head = (f"<p><b>{cell(self.spec.outcome)}</b>: {cell(self.spec.describe())}; {self.data.n_obs} country-years; "
+                f"diagnostics gate <b>{verdict}</b> (max R-hat {gate.max_rhat:.3f}, min bulk ESS "
+                f"{gate.min_ess_bulk:.0f}, {gate.divergences} divergences)</p>")
+        return head + html_table(rows, ["effect of +1 SD consultation", "mean", "94% HDI", "P(> 0)"])
 
 
 @dataclass(frozen=True)

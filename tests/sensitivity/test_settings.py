@@ -61,7 +61,7 @@ def test_defaults_use_the_study_adjustment_as_benchmarks(tmp_path):
 
 
 def test_run_includes_the_analyses_only_when_asked(tmp_path):
-    from tipcausal.api import _sensitivity
+    from tipcausal.api.running import _sensitivity
 
     plain = load_study(study_with(tmp_path, ""))
     assert _sensitivity(plain, None) is None and _sensitivity(plain, False) is None

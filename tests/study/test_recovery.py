@@ -7,6 +7,7 @@ errors of the posterior mean (the HDI endpoints carry Monte Carlo error of about
 import json
 
 import arviz as az
+import pandas as pd
 import pytest
 
 from tipcausal.posterior.effects import effect_draws
@@ -17,10 +18,15 @@ pytestmark = [pytest.mark.sampling, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
+def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("default_run")
     study = load_study("default").with_overrides(output_dir=str(out))
-    return api.run(study, show_sampler_progress=False).result
+    return api.run(study, show_sampler_progress=False)
+
+
+@pytest.fixture(scope="module")
+def result(run):
+    return run.result
 
 
 def test_recovers_the_average_effects(result):
@@ -78,3 +84,49 @@ def test_report_has_every_section(result):
     assert "<code>region _||_ corruption | gdp, democracy</code>" in html
     assert html.count("(this study)") == 3 and "will_proxies" in html
     assert "All fits passed" in html
+
+
+def test_python_api_tables_match_the_summary(run):
+    """``summary()`` and ``effects()`` are the same numbers as summary.json, one tidy row each; the per-country
+    table written beside summary.json is ``effects(by="country")``."""
+    doc = json.loads(run.summary_path.read_text())
+    table = run.summary()
+    assert set(table.columns) >= {"outcome", "specification", "effect", "mean", "hdi_low", "hdi_high", "p_positive",
+                                  "gate", "max_rhat", "min_ess_bulk", "divergences"}
+    primary = table[table["specification"] == "primary"].set_index(["outcome", "effect"])
+    for o, e in doc["outcomes"].items():
+        for k, v in e["effects"].items():
+            assert primary.loc[(o, k), "mean"] == pytest.approx(v["mean"], rel=1e-12)
+            assert primary.loc[(o, k), "gate"] == e["diagnostics"]["verdict"]
+    by_country = run.effects(by="country")
+    n_countries = {o: len(r.effects.by_country) for o, r in run.result.outcomes.items()}
+    assert len(by_country) == 2 * sum(n_countries.values())
+    written = pd.read_csv(run.out_dir / api.COUNTRY_EFFECTS, dtype={"country": str})
+    assert len(written) == len(by_country)
+    assert written["mean"].to_numpy() == pytest.approx(by_country["mean"].to_numpy(), rel=1e-9)
+    one = by_country[(by_country.outcome == "protection") & (by_country.effect == "expected_score")].iloc[0]
+    assert one["mean"] == pytest.approx(
+        run.result.outcomes["protection"].effects.by_country[one["country"]]["expected_score"].mean)
+    with pytest.raises(ValueError, match="by must be one of"):
+        run.effects(by="region")
+
+
+def test_python_api_figures_and_displays(run, tmp_path):
+    """Every plotting method returns a figure that renders itself as PNG (Jupyter shows it inline without pyplot);
+    the study, the fit and the run display as HTML; ``report(path)`` renders a copy."""
+    figures = [run.plot_effects(), run.plot_countries("protection"), run.plot_countries(limit=None),
+               run.plot_ppc(), run.plot_dag()]
+    for fig in figures:
+        png = fig._repr_png_()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    labels = [t.get_text() for t in figures[1].axes[0].get_yticklabels()]
+    assert len(labels) == 40 and all(labels)  # the 20 lowest and 20 highest countries, each labelled
+    assert len(figures[2].axes[0].get_yticklabels()) == len(run.result.outcomes["prosecution"].effects.by_country)
+    assert "diagnostics gate" in run.result.outcomes["protection"].fit._repr_html_()
+    assert "<table>" in run.result.study._repr_html_() and "<table>" in run._repr_html_()
+    assert "Identification of" in run.result.outcomes["protection"].identification._repr_html_()
+    assert set(run.fits) == set(run.outcomes) and run.idata("protection") is run.fits["protection"]
+    with pytest.raises(KeyError, match="no specification"):
+        run.idata("protection", "nope")
+    copy = run.report(tmp_path / "copy.html")
+    assert copy.read_text(encoding="utf-8") == run.report_path.read_text(encoding="utf-8")

@@ -2,51 +2,27 @@
 
 ``run(study)`` checks every input, then runs every stage (``study.runner.run_study``) into a staging folder,
 writes summary.json and report.html there and puts the folder in place of the study's output folder in one
-step (``core.rundir``: a run is all-or-nothing, and a second run into the same folder is refused); it returns a ``CompletedRun`` (the typed results, the summary and the paths),
-which displays as a table in Jupyter.
+step (``core.rundir``: a run is all-or-nothing, and a second run into the same folder is refused); it returns a
+``StudyRun`` (``api.result``). Beside summary.json it writes ``effects_by_country.csv`` (``study.tables``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from tipcausal.api.result import StudyRun
 from tipcausal.core import io
 from tipcausal.core.rundir import check_output_dir, staged_run
 from tipcausal.fitstore import FitStore, resolve_store
 from tipcausal.report.render import write_report
 from tipcausal.sensitivity.settings import SensitivitySettings
 from tipcausal.study.config import Study, load_study
-from tipcausal.study.results import StudyResult
-from tipcausal.study.runner import Prepared, prepare, run_study
-from tipcausal.study.summary import build_summary, summary_table_html
+from tipcausal.study.runner import prepare, run_study
+from tipcausal.study.summary import build_summary
+from tipcausal.study.tables import effects_table
 
-__all__ = ["CompletedRun", "Prepared", "Study", "load_study", "prepare", "run", "sensitivity"]
-
-
-@dataclass(frozen=True)
-class CompletedRun:
-    """A study that ran: its typed results, its summary.json content and where the outputs are."""
-
-    result: StudyResult
-    summary: dict[str, Any] = field(repr=False)
-    summary_path: Path
-    report_path: Path
-
-    @property
-    def out_dir(self) -> Path:
-        """The output folder."""
-        return self.result.out_dir
-
-    @property
-    def passed(self) -> bool:
-        """True when every primary fit passed the diagnostics gate."""
-        return self.result.passed
-
-    def _repr_html_(self) -> str:
-        return summary_table_html(self.summary)
+COUNTRY_EFFECTS = "effects_by_country.csv"
 
 
 def study_store(study: Study) -> FitStore | None:
@@ -71,7 +47,7 @@ def _sensitivity(study: Study, request: bool | tuple[str, ...] | None) -> Sensit
 
 
 def sensitivity(study: Study | str | Path | None = None, *, only: tuple[str, ...] | None = None,
-                progress: Callable[[str], None] | None = None, show_sampler_progress: bool = True) -> CompletedRun:
+                progress: Callable[[str], None] | None = None, show_sampler_progress: bool = True) -> StudyRun:
     """Run ``study`` with its sensitivity analyses (``only``: just these), reusing its stored fits, and write
     them into summary.json (``sensitivity``) and report.html."""
     return run(study, progress=progress, show_sampler_progress=show_sampler_progress,
@@ -79,7 +55,7 @@ def sensitivity(study: Study | str | Path | None = None, *, only: tuple[str, ...
 
 
 def run(study: Study | str | Path | None = None, *, progress: Callable[[str], None] | None = None,
-        show_sampler_progress: bool = True, sensitivity: bool | tuple[str, ...] | None = None) -> CompletedRun:
+        show_sampler_progress: bool = True, sensitivity: bool | tuple[str, ...] | None = None) -> StudyRun:
     """Run ``study`` (a ``Study``, a study file or a library name; default the embedded default study) and write
     summary.json and report.html beside its fits. ``sensitivity``: True runs the study's ``[sensitivity]``
     analyses, a tuple of names only those ("confounding", "priors", "refute"), False none; None (default)
@@ -93,13 +69,14 @@ def run(study: Study | str | Path | None = None, *, progress: Callable[[str], No
         result = run_study(study, prepared=prepared, write_dir=staging, progress=progress,
                            show_sampler_progress=show_sampler_progress, store=store, sensitivity=wanted)
         if progress:
-            progress("writing summary.json and report.html")
+            progress(f"writing summary.json, {COUNTRY_EFFECTS} and report.html")
         summary = build_summary(result)
         io.write_json_atomic(staging / "summary.json", summary)
+        effects_table(result, "country").to_csv(staging / COUNTRY_EFFECTS, index=False)
         write_report(result, summary, staging / "report.html")
     if progress and store is not None:
         progress(f"fit store {store.root}: {store.hits} fit(s) reused, {store.misses} fitted and stored")
     if progress:
         progress(f"wrote {out_dir / 'report.html'}, {out_dir / 'summary.json'} and the fits in {out_dir / 'fits'}")
-    return CompletedRun(result=result, summary=summary, summary_path=out_dir / "summary.json",
-                        report_path=out_dir / "report.html")
+    return StudyRun(result=result, document=summary, summary_path=out_dir / "summary.json",
+                    report_path=out_dir / "report.html")

@@ -12,6 +12,8 @@ import networkx as nx
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from tipcausal.core.figure import InlineFigure
+
 
 class DrawableGraph(Protocol):
     """What drawing needs of a graph (``CausalGraph`` has it): its networkx form, its nodes, a name."""
@@ -42,7 +44,7 @@ def dag_figure(graph: DrawableGraph, treatment: str, outcomes: Sequence[str], ad
     for o in outcomes:  # outcomes share the last column
         g.nodes[o]["layer"] = max(d["layer"] for _, d in g.nodes(data=True))
     pos = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
-    fig = Figure(figsize=(11, 6.2))
+    fig = InlineFigure(figsize=(11, 6.2))
     ax = fig.subplots()
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, arrowsize=14, edge_color="#7f8c8d", width=1.0,
                            node_size=2600, connectionstyle="arc3,rad=0.06")

@@ -30,6 +30,7 @@ import pandas as pd
 from tipcausal.causal.adjustment import is_valid_backdoor_set, minimal_adjustment_sets, optimal_adjustment_set
 from tipcausal.causal.graph import CausalGraph
 from tipcausal.core.errors import IdentificationError
+from tipcausal.core.htmltable import html_table
 
 Status = Literal["identified", "conditional", "overridden", "not_identified"]
 
@@ -56,6 +57,16 @@ class Identification:
     optimal_set_assumed: tuple[str, ...] | None = None
     frontdoor: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        rows = [("status", self.status), ("back-door identified from observed variables", self.backdoor_identified),
+                ("adjustment set", self.adjustment), ("assumed absorbed", self.assume_absorbed),
+                ("open back-door path", self.open_path_text or "none"),
+                ("efficient adjustment set", self.optimal_set if self.optimal_set is not None else "none"),
+                ("efficient set given the absorbed latent", self.optimal_set_assumed
+                 if self.optimal_set_assumed is not None else "none"),
+                *[("assumption", a) for a in self.assumptions], *[("refused", r) for r in self.refusals]]
+        return html_table(rows, caption=f"Identification of {self.treatment} -> {self.outcome}")
 
     def to_dict(self) -> dict:
         """Plain-data form for summaries and provenance."""

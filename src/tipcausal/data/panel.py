@@ -75,6 +75,12 @@ class Panel:
         """Number of distinct countries."""
         return int(self.frame["country"].nunique())
 
+    def country_names(self) -> dict[str, str]:
+        """Country code -> name where the panel has names (built real data), else empty."""
+        if "country_name" not in self.frame.columns:
+            return {}
+        return {str(k): str(v) for k, v in self.frame.groupby("country")["country_name"].first().items()}
+
     def __repr__(self) -> str:
         years = self.frame["year"]
         return (f"Panel(kind={self.kind!r}, rows={len(self.frame)}, countries={self.n_countries}, "

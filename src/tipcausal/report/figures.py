@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from tipcausal.causal.adjustment import minimal_adjustment_sets, optimal_adjustment_set
 from tipcausal.causal.drawing import STYLE, dag_figure
 from tipcausal.causal.graph import CausalGraph
+from tipcausal.core.figure import InlineFigure
 from tipcausal.posterior.effects import EffectSummary
 from tipcausal.posterior.ppc import PredictiveCheck
 from tipcausal.study.config import Study
@@ -35,7 +36,7 @@ def to_data_uri(fig: Figure, dpi: int = 110) -> str:
 def forest_figure(summary: Mapping[str, Any]) -> Figure:
     """Average effects of +1 SD consultation per outcome: means, 94% HDIs, truth where known."""
     outcomes = list(summary)
-    fig = Figure(figsize=(10, 0.9 + 0.75 * len(outcomes)))
+    fig = InlineFigure(figsize=(10, 0.9 + 0.75 * len(outcomes)))
     axes = fig.subplots(1, 2, sharey=True)
     for ax, key in zip(axes, EFFECT_LABELS):
         for i, o in enumerate(outcomes):
@@ -63,7 +64,7 @@ def caterpillar_figure(by_country: Mapping[str, Mapping[str, Mapping[str, Effect
                        key: str = "expected_score") -> Figure:
     """Country effects for each outcome, sorted, with 94% HDIs (and true values for simulated data)."""
     outcomes = list(by_country)
-    fig = Figure(figsize=(4.2 * len(outcomes), 4.2))
+    fig = InlineFigure(figsize=(4.2 * len(outcomes), 4.2))
     axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
         items = sorted(by_country[o].items(), key=lambda kv: kv[1][key].mean)
@@ -88,10 +89,50 @@ def caterpillar_figure(by_country: Mapping[str, Mapping[str, Mapping[str, Effect
     return fig
 
 
+def country_forest_figure(outcome: str, by_country: Mapping[str, Mapping[str, EffectSummary]],
+                          names: Mapping[str, str] | None = None, *, effect: str = "expected_score",
+                          limit: int | None = 40, truth: Mapping[str, Any] | None = None) -> Figure:
+    """One outcome's country effects as a forest plot with a labelled row per country (name and code), sorted by
+    posterior mean, with 94% and 90% HDIs; ``limit``: only the ``limit // 2`` lowest and highest countries."""
+    items = sorted(by_country.items(), key=lambda kv: kv[1][effect].mean)
+    shown = items if limit is None or len(items) <= limit else items[:limit // 2] + items[-(limit - limit // 2):]
+    gap = len(shown) < len(items)
+    fig = InlineFigure(figsize=(7.5, 1.2 + 0.2 * (len(shown) + gap)))
+    ax = fig.subplots()
+    ys, labels = [], []
+    for i, (country, e) in enumerate(shown):
+        y = i + (1 if gap and i >= limit // 2 else 0)
+        s = e[effect]
+        ax.plot([s.hdi_low, s.hdi_high], [y, y], color=STYLE["treatment"], lw=1.2)
+        ax.plot([s.hdi90_low, s.hdi90_high], [y, y], color=STYLE["treatment"], lw=4, alpha=0.35, solid_capstyle="butt")
+        ax.plot(s.mean, y, "o", color=STYLE["treatment"], ms=3.5)
+        if truth and country in truth:
+            ax.plot(truth[country][effect], y, "x", color=STYLE["outcome"], ms=5, mew=1.5,
+                    label="true value (simulation)" if not ys else None)
+        name = (names or {}).get(country)
+        ys.append(y)
+        labels.append(f"{name} ({country})" if name and name != country else country)
+    if gap:
+        ax.axhline(limit // 2, color="#bdc3c7", lw=0.8, ls=":")
+        ax.text(0.99, limit // 2, f"{len(items) - len(shown)} countries not shown", transform=ax.get_yaxis_transform(),
+                ha="right", va="center", fontsize=7, color="#7f8c8d", backgroundcolor="white")
+    ax.set_yticks(ys, labels, fontsize=7)
+    ax.set_ylim(-1, max(ys) + 1)
+    ax.axvline(0, color="#7f8c8d", lw=1, ls="--")
+    ax.set_xlabel(f"Effect of +1 SD consultation on {EFFECT_LABELS.get(effect, effect).lower()}")
+    ax.set_title(f"{outcome.capitalize()}: country effects (mean, thick 90% and thin 94% HDI; {len(items)} countries)",
+                 fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    if truth:
+        ax.legend(loc="lower right", fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
     """Observed score shares against posterior predictive shares (mean and 94% interval) per outcome."""
     outcomes = list(ppc)
-    fig = Figure(figsize=(4.2 * len(outcomes), 3.4))
+    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.4))
     axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
     for ax, o in zip(axes[0], outcomes):
         p = ppc[o]
@@ -112,7 +153,7 @@ def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
 def trace_rank_figure(idata: Any, var_names: Sequence[str]) -> Figure:
     """Rank plots per chain for the key hyperparameters (flat histograms = well mixed)."""
     names = [v for v in var_names if v in idata.posterior]
-    fig = Figure(figsize=(3.2 * len(names), 2.6))
+    fig = InlineFigure(figsize=(3.2 * len(names), 2.6))
     axes = fig.subplots(1, len(names), squeeze=False)
     az.plot_rank(idata, var_names=names, ax=axes[0])
     fig.tight_layout()

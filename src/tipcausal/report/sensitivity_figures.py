@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from tipcausal.causal.drawing import STYLE
+from tipcausal.core.figure import InlineFigure
 
 MARKERS = ("o", "s", "^", "D", "v")
 
@@ -18,7 +19,7 @@ def contour_figure(confounding: Mapping[str, Any]) -> Figure:
     """Per outcome: P(effect in its direction) over the grid of a time-varying confounder's partial R^2 with
     the within-country treatment (x) and the latent score (y); the 0.95 and 0.5 contours; benchmark markers."""
     outcomes = list(confounding)
-    fig = Figure(figsize=(4.8 * len(outcomes) + 1.0, 4.4), layout="constrained")
+    fig = InlineFigure(figsize=(4.8 * len(outcomes) + 1.0, 4.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(outcomes), squeeze=False)[0])
     for n, (ax, o) in enumerate(zip(axes, outcomes)):
         c = confounding[o]
@@ -52,7 +53,7 @@ def country_tipping_figure(confounding: Mapping[str, Any], label: int = 4) -> Fi
     median reaches zero (open), and where its sign loses 95% certainty (filled, for countries 95% certain without
     confounding); the most robust named."""
     outcomes = list(confounding)
-    fig = Figure(figsize=(4.8 * len(outcomes), 3.9), layout="constrained")
+    fig = InlineFigure(figsize=(4.8 * len(outcomes), 3.9), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(outcomes), squeeze=False)[0])
     for n, (ax, o) in enumerate(zip(axes, outcomes)):
         rows = sorted(confounding[o]["by_country"], key=lambda r: r["tipping_rv_median"])
@@ -81,7 +82,7 @@ def power_scaling_figure(priors: Mapping[str, Any], threshold: float = 0.05) -> 
     likelihood-scaling CJS of that quantity (dots), against the 0.05 threshold."""
     outcomes = list(priors)
     n = max((len(priors[o]) for o in outcomes), default=1)
-    fig = Figure(figsize=(4.8 * len(outcomes), 1.2 + 0.32 * n), layout="constrained")
+    fig = InlineFigure(figsize=(4.8 * len(outcomes), 1.2 + 0.32 * n), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(outcomes), squeeze=False, sharey=True)[0])
     for ax, o in zip(axes, outcomes):
         rows = priors[o]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tipcausal.core.errors import InputError
+from tipcausal.core.htmltable import html_table
 from tipcausal.core.registry import library_files, lookup, resolve_file
 from tipcausal.core.tomlfile import load_toml
 from tipcausal.inference.sampling import SamplerSettings
@@ -135,6 +136,18 @@ class Study:
                        allow_unconverged=self.allow_unconverged if allow_unconverged is None else allow_unconverged,
                        store=self.store if store is None else store, refit=self.refit if refit is None else refit)
 
+    def _repr_html_(self) -> str:
+        data = ", ".join(f"{k}={v}" for k, v in vars(self.data).items())
+        rows = [("title", self.title), ("source", self.source), ("DAG", self.dag), ("treatment", self.treatment),
+                ("outcomes", self.outcomes), ("adjustment", self.adjustment or "the DAG's efficient set"),
+                ("assumed absorbed", self.assume_absorbed), ("data", data),
+                ("model options", ", ".join(f"{k}={v}" for k, v in self.model_options.items()) or "defaults"),
+                ("priors set", ", ".join(self.priors) or "defaults"),
+                ("compared specifications", [a.name for a in self.alternatives]),
+                ("sampler", ", ".join(f"{k}={v}" for k, v in self.sampler.to_dict().items())),
+                ("output", self.output_dir)]
+        return html_table(rows, caption=f"Study {self.name}")
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form recorded in provenance."""
         data = {"kind": self.data.kind, "seed": getattr(self.data, "seed", 1),
@@ -232,8 +245,45 @@ def _check_sections(raw: dict[str, Any], src: str) -> None:
 def load_study(path_or_name: str | Path | None = None) -> Study:
     """Read a study by library name (default ``"default"``) or path, and validate every field."""
     path = resolve_file("default" if path_or_name is None else path_or_name, library_studies(), "study")
-    raw = load_toml(path)
-    src = str(path)
+    return _study(load_toml(path), path, str(path))
+
+
+def _merged(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``given`` laid over it: tables merge key by key, anything else is replaced."""
+    out = dict(base)
+    for key, value in given.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def build_study(base: str | Path | None = "default", **tables: Any) -> Study:
+    """A study built in code: the study file ``base`` (a library name or path; None: nothing) with ``tables``
+    laid over it, one keyword per study-file section (``causal``, ``data``, ``model``, ``sampler``, ``output``,
+    ``sensitivity``, ``study`` as dicts; ``compare`` as a list of dicts), validated exactly as a file is. Paths in
+    ``tables`` are relative to the working folder; errors name the section and key."""
+    given = {k: v for k, v in tables.items() if v is not None}
+    if base is None:
+        path, raw, src = Path.cwd() / "study-in-code.toml", {}, "study built in code"
+    else:
+        path = resolve_file(base, library_studies(), "study")
+        raw, src = load_toml(path), f"{path} (with arguments given in code)"
+    unknown = set(given) - set(SECTIONS)
+    if unknown:
+        raise InputError(f"{src}: unknown section argument(s) {', '.join(sorted(unknown))}; "
+                         f"valid: {', '.join(SECTIONS)}")
+    for key, value in given.items():
+        if key != "compare" and not isinstance(value, dict):
+            raise InputError(f"{src}: {key}= must be a dict of [{key}] keys, got {value!r}")
+    merged = _merged(raw, given)
+    if "data" in given and base is not None:  # paths given in code are relative to the working folder
+        path_keys = {k: str(Path(v).resolve()) for k, v in given["data"].items()
+                     if k in ("path", "sources", "manifest") and isinstance(v, str)
+                     and (k != "manifest" or Path(v).suffix)}
+        merged["data"] = {**merged["data"], **path_keys}
+    return _study(merged, path, src)
+
+
+def _study(raw: dict[str, Any], path: Path, src: str) -> Study:
     _check_sections(raw, src)
     st, causal, out = raw.get("study", {}), raw.get("causal", {}), raw.get("output", {})
     model = dict(raw.get("model", {}))

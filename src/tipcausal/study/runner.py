@@ -212,7 +212,7 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
             say(f"    {outcome}: reused the stored fit {fit.record.key[:12]} (same data, spec, sampler settings "
                 "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
-        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store)
+        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store, rows=fit.data.rows)
         path = out_dir / "fits" / f"{outcome}.nc"
         _report_fit(say, outcome, fit)
         fits[outcome] = (fit, path)
@@ -267,17 +267,9 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     if sensitivity is None or not sensitivity.analyses:
         return result
     say(f"sensitivity: {', '.join(sensitivity.analyses)}")
-    names = _country_names(panel)
+    names = panel.country_names()
     sens = run_sensitivity({o: r.fit for o, r in outcomes.items()}, panel, study.sampler, sensitivity,
                            benchmark_columns=tuple(prepared.benchmarks), benchmark_labels=prepared.benchmarks,
                            negative_control_column=prepared.negative_control_column, store=store,
                            country_names=names, progress=say)
     return replace(result, sensitivity=sens)
-
-
-def _country_names(panel: Panel) -> dict[str, str]:
-    """Country code -> name where the panel has names (built real data), else empty."""
-    frame = panel.frame
-    if "country_name" not in frame.columns:
-        return {}
-    return {str(k): str(v) for k, v in frame.groupby("country")["country_name"].first().items()}

@@ -1,0 +1,21 @@
+"""The Python API (``import tipcausal as tc`` exposes it): load or build a study, check it, run it, and read the
+result as tables, figures and InferenceData. Notebooks and the CLI use this and nothing below it.
+
+    study = tc.load_study("default")                      # or a path, or tc.build_study("default", sampler={...})
+    run = tc.run(study)                                    # every check, every stage, summary.json and report.html
+    run.summary(); run.effects(by="country"); run.plot_countries("prosecution")
+"""
+
+from __future__ import annotations
+
+from tipcausal.api.dags import load_dag, plot_dag, check_dag
+from tipcausal.api.result import StudyRun
+from tipcausal.api.running import COUNTRY_EFFECTS, run, sensitivity, study_store
+from tipcausal.study.config import Study, build_study, library_studies, load_study
+from tipcausal.study.runner import Prepared, prepare
+
+#: ``sensitivity`` under the name the package top uses (``tipcausal.sensitivity`` is the subpackage)
+run_sensitivity = sensitivity
+
+__all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "library_studies", "load_dag",
+           "load_study", "plot_dag", "prepare", "run", "run_sensitivity", "sensitivity", "study_store", "check_dag"]

@@ -1,0 +1,55 @@
+"""Saved fits are complete InferenceData for ArviZ's own tools: pointwise log-likelihood and posterior predictive
+groups, observations labelled by country and year."""
+
+import json
+
+import arviz as az
+import matplotlib
+import numpy as np
+import pytest
+
+import tipcausal as tc
+
+pytestmark = pytest.mark.sampling
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("arviz_run")
+    study = tc.build_study("default", causal={"outcomes": ["protection"]}, data={"n_countries": 40},
+                           sampler={"draws": 300, "tune": 300},
+                           compare=[{"name": "probit", "likelihood": "cumulative_probit"}],
+                           output={"dir": str(out / "run"), "allow_unconverged": True, "store": False})
+    return tc.run(study, show_sampler_progress=False)
+
+
+def test_saved_fits_work_with_arviz_loo_compare_ppc_and_loo_pit(small_run):
+    matplotlib.use("Agg")
+    doc = json.loads(small_run.summary_path.read_text())
+    entry = doc["outcomes"]["protection"]
+    logit = az.from_netcdf(small_run.out_dir / entry["fit"])
+    probit = az.from_netcdf(small_run.out_dir / entry["specifications"][1]["fit"])
+    for idata in (logit, probit):
+        assert {"log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
+        ll, pp = idata.log_likelihood["score"], idata.posterior_predictive["score"]
+        assert ll.dims == pp.dims == ("chain", "draw", "obs")
+        assert ll.shape == (4, 300, entry["n_obs"]) and ll.dtype == np.float32 and pp.dtype == np.int8
+        assert float(ll.max()) <= 0.0
+        obs = idata.observed_data
+        assert obs["obs_country"].dims == obs["obs_year"].dims == ("obs",)
+        assert set(np.unique(pp.values)) <= set(range(5))
+    rows = small_run.result.outcomes["protection"].fit.data.rows
+    assert list(logit.observed_data["obs_country"].values) == list(rows["country"].astype(str))
+    assert list(logit.log_likelihood["obs_year"].values) == list(rows["year"].astype(int))
+    # az.loo on the file gives the run's own PSIS-LOO (float32 log-likelihoods: agreement to 1e-3)
+    loo = az.loo(logit)
+    assert float(loo.elpd_loo) == pytest.approx(entry["loo"]["elpd_loo"], abs=1e-3 * abs(entry["loo"]["elpd_loo"]))
+    table = az.compare({"logit": logit, "probit": probit})
+    assert set(table.index) == {"logit", "probit"}
+    assert az.plot_ppc(logit, num_pp_samples=50, random_seed=1) is not None
+    assert az.plot_loo_pit(logit, y="score") is not None
+    # the replicated scores follow the fitted model: their overall shares match the run's predictive check
+    shares = np.bincount(logit.posterior_predictive["score"].values.ravel(), minlength=5) / pp.size
+    ppc = entry["specifications"][0]["ppc"]
+    for k, share in enumerate(shares):
+        assert ppc["replicated_low"][k] - 0.02 <= share <= ppc["replicated_high"][k] + 0.02
