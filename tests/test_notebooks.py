@@ -1,4 +1,5 @@
-"""Notebooks are executed end to end (.ipynb files, and paired .py scripts converted with jupytext)."""
+"""The notebooks (.ipynb, each paired with a jupytext percent script) are executed end to end, and each pair is
+in sync."""
 
 from pathlib import Path
 
@@ -6,12 +7,26 @@ import jupytext
 import pytest
 from nbclient import NotebookClient
 
-pytestmark = [pytest.mark.sampling, pytest.mark.slow]
 
-NOTEBOOKS = sorted([*(Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.py"),
-                    *(Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")])
+FOLDER = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = sorted(FOLDER.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def test_every_notebook_is_paired_and_in_sync():
+    """Each notebook has its percent script and both hold the same cells (``jupytext --sync`` after an edit)."""
+    scripts = sorted(FOLDER.glob("[0-9][0-9]_*.py"))
+    assert [p.stem for p in NOTEBOOKS] == [p.stem for p in scripts] and NOTEBOOKS
+    for nb_path, py_path in zip(NOTEBOOKS, scripts):
+        assert _cells(jupytext.read(nb_path)) == _cells(jupytext.read(py_path)), (
+            f"{nb_path.name} and {py_path.name} differ: run jupytext --sync {nb_path}")
+
+
+@pytest.mark.sampling
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("TIPCAUSAL_NB_DRAWS", "100")
