@@ -76,7 +76,7 @@ def test_fits_saved_with_provenance(result):
 
 def test_report_has_every_section(result):
     html = (result.out_dir / "report.html").read_text()
-    for anchor in ("dag", "identification", "variants", "dagtests", "diagnostics", "effects", "countries", "ppc",
+    for anchor in ("answer", "headline", "dag", "identification", "variants", "dagtests", "diagnostics", "effects", "countries", "ppc",
                    "priors", "provenance"):
         assert f'id="{anchor}"' in html
     assert html.count("data:image/png;base64,") >= 5
@@ -84,6 +84,15 @@ def test_report_has_every_section(result):
     assert "<code>region _||_ corruption | gdp, democracy</code>" in html
     assert html.count("(this study)") == 3 and "will_proxies" in html
     assert "All fits passed" in html
+    # the answer comes first: a sentence per outcome with its numbers, before the DAG and identification
+    doc = json.loads((result.out_dir / "summary.json").read_text())
+    first = html[:html.index('id="dag"')]
+    for o, e in doc["outcomes"].items():
+        es = e["effects"]["expected_score"]
+        assert f"{o.capitalize()}: raising CSO consultation by one SD" in first
+        assert f"{es['mean']:+.2f} (94% HDI {es['hdi_low']:+.2f} to {es['hdi_high']:+.2f})" in first
+        assert f"probability of an increase is {es['p_positive']:.2f}" in first
+    assert first.count("political_will is constant within each country") == 1  # said once, not per outcome
 
 
 def test_python_api_tables_match_the_summary(run):

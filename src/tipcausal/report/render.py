@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from tipcausal.models.spec import PRIOR_ROLES
 from tipcausal.core.io import write_text_atomic
 from tipcausal.report import figures, sensitivity_figures
+from tipcausal.report.prose import answer, caveats
 from tipcausal.study.results import StudyResult
 
 
@@ -77,6 +78,11 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "dag_tests": result.dag_tests,
         "conditional": any(r.identification.status != "identified" for r in result.outcomes.values()),
         "sens": summary.get("sensitivity"),
+        "shared_assumptions": [a for a in first.identification.assumptions
+                               if all(a in r.identification.assumptions for r in result.outcomes.values())],
+        "answers": {o: answer(o, e, result.graph.node(study.treatment).label, summary.get("sensitivity"))
+                    for o, e in summary["outcomes"].items()},
+        "caveats": caveats(summary["outcomes"], summary.get("sensitivity")),
         "sens_uris": _sensitivity_uris(summary.get("sensitivity")),
     }
 
