@@ -125,6 +125,23 @@ def run(
 
 
 @app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run's output folder (with summary.json and fits/).")],
+) -> None:
+    """Render a finished run's report and summary.json again with this version's code, from the run's own fit
+    files (no sampling), keeping its sensitivity section."""
+    try:
+        done = api.rerender(run_dir, progress=lambda m: console.print(m, highlight=False, markup=False))
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    except KeyboardInterrupt:
+        _interrupted("stopped before finishing; the run folder is as it was")
+        return
+    console.print(f"[green]report:[/] {done.report_path}", highlight=False)
+
+
+@app.command()
 def sensitivity(
     study: Annotated[Optional[str], typer.Argument(help="Study TOML file or library study name (default: the "
                                                         "embedded default study).")] = None,

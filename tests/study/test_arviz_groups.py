@@ -16,8 +16,8 @@ pytestmark = pytest.mark.sampling
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("arviz_run")
-    study = tc.build_study("default", causal={"outcomes": ["protection"]}, data={"n_countries": 40},
-                           sampler={"draws": 300, "tune": 300},
+    study = tc.build_study("default", causal={"outcomes": ["protection"]}, data={"n_countries": 30},
+                           sampler={"draws": 250, "tune": 250, "chains": 2},
                            compare=[{"name": "probit", "likelihood": "cumulative_probit"}],
                            output={"dir": str(out / "run"), "allow_unconverged": True, "store": False})
     return tc.run(study, show_sampler_progress=False)
@@ -33,7 +33,7 @@ def test_saved_fits_work_with_arviz_loo_compare_ppc_and_loo_pit(small_run):
         assert {"log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
         ll, pp = idata.log_likelihood["score"], idata.posterior_predictive["score"]
         assert ll.dims == pp.dims == ("chain", "draw", "obs")
-        assert ll.shape == (4, 300, entry["n_obs"]) and ll.dtype == np.float32 and pp.dtype == np.int8
+        assert ll.shape == (2, 250, entry["n_obs"]) and ll.dtype == np.float32 and pp.dtype == np.int8
         assert float(ll.max()) <= 0.0
         obs = idata.observed_data
         assert obs["obs_country"].dims == obs["obs_year"].dims == ("obs",)
@@ -53,3 +53,38 @@ def test_saved_fits_work_with_arviz_loo_compare_ppc_and_loo_pit(small_run):
     ppc = entry["specifications"][0]["ppc"]
     for k, share in enumerate(shares):
         assert ppc["replicated_low"][k] - 0.02 <= share <= ppc["replicated_high"][k] + 0.02
+
+
+def test_report_renders_again_from_the_run_folder_without_sampling(small_run, tmp_path, monkeypatch):
+    """``tipcausal report DIR`` (``api.rerender``) reads the run's own fit files: the same effects, a new report,
+    no sampler call; a folder that is not a finished run is refused with nothing written."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    import tipcausal.fit
+    from tipcausal.cli import app
+    from tipcausal.core.errors import InputError
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("re-rendering must not sample")
+
+    monkeypatch.setattr(tipcausal.fit, "sample", no_sampling)
+    copy = tmp_path / "copy"
+    shutil.copytree(small_run.out_dir, copy)
+    (copy / "report.html").unlink()
+    again = tc.rerender(copy)
+    assert again.report_path.is_file()
+    old, new = json.loads(small_run.summary_path.read_text()), json.loads((copy / "summary.json").read_text())
+    for o, e in old["outcomes"].items():
+        assert new["outcomes"][o]["effects"] == e["effects"]
+        assert new["outcomes"][o]["diagnostics"]["verdict"] == e["diagnostics"]["verdict"]
+        assert [r["effects"] for r in new["outcomes"][o]["specifications"]] == [
+            r["effects"] for r in e["specifications"]]  # the [[compare]] fit is read back too
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no summary.json"):
+        tc.rerender(empty)
+    result = CliRunner().invoke(app, ["report", str(empty)])
+    assert result.exit_code == 2 and "not a finished tipcausal run folder" in result.output
+    assert list(empty.iterdir()) == []

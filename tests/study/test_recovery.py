@@ -93,6 +93,7 @@ def test_report_has_every_section(result):
         assert f"{es['mean']:+.2f} (94% HDI {es['hdi_low']:+.2f} to {es['hdi_high']:+.2f})" in first
         assert f"probability of an increase is {es['p_positive']:.2f}" in first
     assert first.count("political_will is constant within each country") == 1  # said once, not per outcome
+    assert html.count('class="country-forest"') == 3  # a labelled country forest plot per outcome
 
 
 def test_python_api_tables_match_the_summary(run):
@@ -139,3 +140,4 @@ def test_python_api_figures_and_displays(run, tmp_path):
         run.idata("protection", "nope")
     copy = run.report(tmp_path / "copy.html")
     assert copy.read_text(encoding="utf-8") == run.report_path.read_text(encoding="utf-8")
+

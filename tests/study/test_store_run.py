@@ -39,7 +39,7 @@ def test_an_unchanged_rerun_reuses_every_fit(tmp_path):
         b = az.from_netcdf(tmp_path / "b" / "fits" / f"{outcome}.nc")
         for name in a.posterior.data_vars:
             np.testing.assert_array_equal(a.posterior[name].values, b.posterior[name].values)
-        # the second run copied the stored file and set its provenance in place: the same attributes
+        # the second run wrote the stored fit with the same provenance and fit key
         assert b.posterior.attrs["tipcausal_provenance"] == a.posterior.attrs["tipcausal_provenance"]
         assert b.posterior.attrs["tipcausal_fit_key"] == a.posterior.attrs["tipcausal_fit_key"]
     sa = json.loads((tmp_path / "a" / "summary.json").read_text())

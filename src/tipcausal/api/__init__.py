@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tipcausal.api.dags import load_dag, plot_dag, check_dag
 from tipcausal.api.result import StudyRun
-from tipcausal.api.running import COUNTRY_EFFECTS, run, sensitivity, study_store
+from tipcausal.api.running import COUNTRY_EFFECTS, rerender, run, sensitivity, study_store
 from tipcausal.study.config import Study, build_study, library_studies, load_study
 from tipcausal.study.runner import Prepared, prepare
 
@@ -18,4 +18,4 @@ from tipcausal.study.runner import Prepared, prepare
 run_sensitivity = sensitivity
 
 __all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "library_studies", "load_dag",
-           "load_study", "plot_dag", "prepare", "run", "run_sensitivity", "sensitivity", "study_store", "check_dag"]
+           "load_study", "plot_dag", "prepare", "rerender", "run", "run_sensitivity", "sensitivity", "study_store", "check_dag"]

@@ -66,6 +66,9 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "forest_uri": figures.to_data_uri(figures.forest_figure(summary["outcomes"])),
         "caterpillar_uri": figures.to_data_uri(figures.caterpillar_figure(
             {o: r.effects.by_country for o, r in result.outcomes.items()}, truth_by_country or None)),
+        "country_forest_uris": {o: figures.to_data_uri(figures.country_forest_figure(
+            o, r.effects.by_country, result.panel.country_names(),
+            truth=r.truth.by_country if r.truth is not None else None), dpi=90) for o, r in result.outcomes.items()},
         "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
         "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
                                                                                 "country_sd", "year_sd"]), dpi=80)

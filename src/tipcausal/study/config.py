@@ -10,7 +10,7 @@ of ``ModelSpec``, so a new model option needs no second list), priors, the ``[[c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +123,8 @@ class Study:
     refit: bool = False
     #: the ``[sensitivity]`` table: what ``tipcausal sensitivity`` computes (and ``run`` too when ``run = true``)
     sensitivity: SensitivitySettings = SensitivitySettings()
+    #: the study file's tables as validated (with any given in code laid over them): enough to build it again
+    tables: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_overrides(self, *, draws: int | None = None, tune: int | None = None, chains: int | None = None,
                        seed: int | None = None, backend: str | None = None, output_dir: str | None = None,
@@ -159,7 +161,7 @@ class Study:
                 "assume_absorbed": list(self.assume_absorbed), "override": self.override, "data": data,
                 "model": self.model_options, "compare": [a.to_dict() for a in self.alternatives],
                 "sampler": self.sampler.to_dict(), "output_dir": self.output_dir,
-                "sensitivity": self.sensitivity.to_dict()}
+                "sensitivity": self.sensitivity.to_dict(), "tables": self.tables}
 
 
 def library_studies() -> dict[str, Path]:
@@ -283,6 +285,14 @@ def build_study(base: str | Path | None = "default", **tables: Any) -> Study:
     return _study(merged, path, src)
 
 
+def study_from_tables(tables: dict[str, Any], source: str) -> Study:
+    """A study again from the tables it recorded (``Study.tables``, in summary.json's provenance) and its
+    ``source``; relative paths resolve against the study file's folder when ``source`` names a file."""
+    path = Path(source.removesuffix(" (with arguments given in code)"))
+    path = path if path.suffix == ".toml" else Path.cwd() / "study-in-code.toml"
+    return _study(tables, path, f"{source} (as recorded)")
+
+
 def _study(raw: dict[str, Any], path: Path, src: str) -> Study:
     _check_sections(raw, src)
     st, causal, out = raw.get("study", {}), raw.get("causal", {}), raw.get("output", {})
@@ -310,6 +320,7 @@ def _study(raw: dict[str, Any], path: Path, src: str) -> Study:
         allow_unconverged=_typed(out.get("allow_unconverged", False), bool, f"{src}: [output] allow_unconverged"),
         store=_store_option(out.get("store"), src),
         sensitivity=parse_sensitivity(raw.get("sensitivity"), src),
+        tables=raw,
     )
 
 
