@@ -70,6 +70,7 @@ def test_report_renders_again_from_the_run_folder_without_sampling(small_run, tm
         raise AssertionError("re-rendering must not sample")
 
     monkeypatch.setattr(tipcausal.fit, "sample", no_sampling)
+    monkeypatch.setattr(tipcausal.fit, "code_fingerprint", lambda: "a later version")  # re-rendering after an upgrade
     copy = tmp_path / "copy"
     shutil.copytree(small_run.out_dir, copy)
     (copy / "report.html").unlink()

@@ -8,7 +8,7 @@ result as tables, figures and InferenceData. Notebooks and the CLI use this and 
 
 from __future__ import annotations
 
-from tipcausal.api.dags import load_dag, plot_dag, check_dag
+from tipcausal.api.dags import check_dag, load_dag, plot_dag
 from tipcausal.api.result import StudyRun
 from tipcausal.api.running import COUNTRY_EFFECTS, rerender, run, sensitivity, study_store
 from tipcausal.study.config import Study, build_study, library_studies, load_study
@@ -17,5 +17,6 @@ from tipcausal.study.runner import Prepared, prepare
 #: ``sensitivity`` under the name the package top uses (``tipcausal.sensitivity`` is the subpackage)
 run_sensitivity = sensitivity
 
-__all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "library_studies", "load_dag",
-           "load_study", "plot_dag", "prepare", "rerender", "run", "run_sensitivity", "sensitivity", "study_store", "check_dag"]
+__all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "check_dag", "library_studies",
+           "load_dag", "load_study", "plot_dag", "prepare", "rerender", "run", "run_sensitivity", "sensitivity",
+           "study_store"]

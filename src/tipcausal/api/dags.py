@@ -12,11 +12,9 @@ from tipcausal.study.config import Study
 from tipcausal.study.runner import Prepared
 
 
-def plot_dag(study: Study | Prepared, graph: CausalGraph | None = None) -> Figure:
+def plot_dag(study: Study, graph: CausalGraph | None = None) -> Figure:
     """The study's DAG (or ``graph``, another DAG with its treatment and outcomes) with the study's treatment,
     outcomes and adjustment set; shows inline in Jupyter."""
-    if isinstance(study, Prepared):
-        raise TypeError("plot_dag takes the Study (prepare(study) checks it; plot_dag(study) draws it)")
     return draw_dag(graph if graph is not None else load_dag(study.dag), study)
 
 
@@ -26,4 +24,4 @@ def check_dag(prepared: Prepared, alpha: float = 0.05) -> pd.DataFrame:
     return implication_report(prepared.panel.frame, prepared.graph, alpha=alpha)
 
 
-__all__ = ["load_dag", "plot_dag", "check_dag"]
+__all__ = ["check_dag", "load_dag", "plot_dag"]

@@ -13,12 +13,12 @@ import arviz as az
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tipcausal.report.figures import country_forest_figure, draw_dag, forest_figure, ppc_figure
 from tipcausal.posterior.effects import EffectSummary
+from tipcausal.report.figures import country_forest_figure, draw_dag, forest_figure, ppc_figure
 from tipcausal.report.render import write_report
 from tipcausal.report.sensitivity_figures import contour_figure, country_tipping_figure, power_scaling_figure
 from tipcausal.sensitivity.confounding import adjusted_effects
-from tipcausal.study.results import StudyResult
+from tipcausal.study.results import OutcomeResult, StudyResult
 from tipcausal.study.summary import summary_table_html
 from tipcausal.study.tables import effects_table, summary_table
 
@@ -122,7 +122,7 @@ class StudyRun:
             return self.report_path
         return write_report(self.result, self.document, Path(path))
 
-    def _outcome(self, outcome: str) -> Any:
+    def _outcome(self, outcome: str) -> OutcomeResult:
         if outcome not in self.result.outcomes:
             raise KeyError(f"no outcome {outcome!r}; the study has {', '.join(self.result.outcomes)}")
         return self.result.outcomes[outcome]

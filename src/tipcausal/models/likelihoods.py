@@ -48,6 +48,12 @@ def category_probs(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") 
     return np.diff(np.concatenate([zeros, cum, ones], axis=-1), axis=-1)
 
 
+def sample_categories(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One category per row drawn from P(category = k) ``probs`` (..., K) by the inverse CDF; shape (...)."""
+    u = rng.random(probs.shape[:-1])[..., None]
+    return (u > probs.cumsum(axis=-1)[..., :-1]).sum(axis=-1)
+
+
 def expected_score(eta: np.ndarray, cutpoints: np.ndarray, score_min: int = SCORE_MIN,
                    link: str = "logit") -> np.ndarray:
     """E[score | eta] on the original 1..K scale; shape (..., n)."""

@@ -2,9 +2,9 @@
 ``posterior_predictive`` draw of every score, for every posterior draw, with the observations labelled by country
 and year, so ``az.loo``, ``az.compare``, ``az.plot_ppc`` and ``az.plot_loo_pit`` work on a loaded file.
 
-Both are evaluated from the posterior with the model's own linear predictor and likelihood (as PSIS-LOO and the
-predictive check are), in chunks of draws. They are written into the fits of a run's ``fits/`` folder only; the fit
-store keeps the posterior lean (refits never read them). Log-likelihoods are float32 (about 7 significant digits;
+Both are evaluated from the posterior with the model's own linear predictor and likelihood, in one pass over the
+same chunks PSIS-LOO reads (``posterior.loo.category_prob_chunks``). They are written into the fits of a run's
+``fits/`` folder only; the fit store keeps the posterior lean (refits never read them). Log-likelihoods are float32 (about 7 significant digits;
 PSIS needs far fewer) and replicated categories int8.
 """
 
@@ -15,11 +15,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from tipcausal.models.families import family_of
-from tipcausal.models.likelihoods import category_probs
-from tipcausal.models.predictor import from_idata, linear_predictor
-
-CHUNK = 250
+from tipcausal.models.likelihoods import sample_categories
+from tipcausal.posterior.loo import category_prob_chunks, observed_log_prob
 
 
 def observation_coords(rows: pd.DataFrame) -> dict[str, tuple[str, np.ndarray]]:
@@ -33,19 +30,13 @@ def pointwise_groups(idata: az.InferenceData, *, seed: int) -> tuple[xr.Dataset,
     draw and observation, int8, coded as ``observed_data``), each (chain, draw, obs), named ``score``."""
     post = idata.posterior
     n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
-    params_all, cut_all, data = from_idata(idata)
     y = np.asarray(idata.observed_data["score"].values, dtype=np.int64)
-    total, rows = n_chain * n_draw, np.arange(y.size)
-    loglik = np.empty((total, y.size), dtype=np.float32)
-    replicated = np.empty((total, y.size), dtype=np.int8)
-    link = family_of(idata)[0].link
+    loglik = np.empty((n_chain * n_draw, y.size), dtype=np.float32)
+    replicated = np.empty((n_chain * n_draw, y.size), dtype=np.int8)
     rng = np.random.default_rng(seed)
-    for start in range(0, total, CHUNK):
-        sl = slice(start, min(start + CHUNK, total))
-        probs = category_probs(linear_predictor({k: v[sl] for k, v in params_all.items()}, data), cut_all[sl], link)
-        loglik[sl] = np.log(np.clip(probs[:, rows, y], 1e-300, None))
-        u = rng.random(probs.shape[:-1])[..., None]
-        replicated[sl] = (u > probs.cumsum(axis=-1)[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category
+    for sl, probs in category_prob_chunks(idata):
+        loglik[sl] = observed_log_prob(probs, y)
+        replicated[sl] = sample_categories(probs, rng)
     coords = {"chain": post.coords["chain"].values, "draw": post.coords["draw"].values,
               "obs": idata.observed_data.coords["obs"].values}
     dims = ("chain", "draw", "obs")
@@ -54,14 +45,15 @@ def pointwise_groups(idata: az.InferenceData, *, seed: int) -> tuple[xr.Dataset,
 
 
 def with_pointwise_groups(idata: az.InferenceData, rows: pd.DataFrame, *, seed: int) -> az.InferenceData:
-    """A copy of ``idata`` with ``log_likelihood`` and ``posterior_predictive`` (``pointwise_groups``) and the
+    """A copy of ``idata`` with ``log_likelihood`` and ``posterior_predictive`` (``pointwise_groups``, unless it has
+    them) and the
     observations' country and year (``obs_country``, ``obs_year``) on every group with an ``obs`` dimension;
     ``rows``: the model's rows, in observation order."""
     if len(rows) != idata.observed_data.sizes["obs"]:
         raise ValueError(f"{len(rows)} rows for {idata.observed_data.sizes['obs']} observations")
-    loglik, predictive = pointwise_groups(idata, seed=seed)
-    labels = observation_coords(rows)
     groups = {name: getattr(idata, name) for name in idata.groups()}
-    groups["log_likelihood"], groups["posterior_predictive"] = loglik, predictive
+    if not {"log_likelihood", "posterior_predictive"} <= set(groups):  # a fit read back from a run folder has them
+        groups["log_likelihood"], groups["posterior_predictive"] = pointwise_groups(idata, seed=seed)
+    labels = observation_coords(rows)
     out = {name: (ds.assign_coords(labels) if "obs" in ds.dims else ds) for name, ds in groups.items()}
     return az.InferenceData(**out)

@@ -8,6 +8,7 @@ for every sampler backend and for saved fits; it is not stored (it is large).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,22 +25,31 @@ K_WARN = 0.7
 CHUNK = 250
 
 
-def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
-    """log p(score_i | draw) as (chain, draw, obs)."""
+def category_prob_chunks(idata: az.InferenceData) -> Iterator[tuple[slice, np.ndarray]]:
+    """P(category = k | draw) for every observation, ``CHUNK`` flattened posterior draws at a time: (the draws'
+    slice, an array (draws, obs, K)), from the model's own linear predictor and link."""
     post = idata.posterior
-    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+    total = post.sizes["chain"] * post.sizes["draw"]
     params_all, cut_all, data = from_idata(idata)
-    y = np.asarray(idata.observed_data["score"].values, dtype=np.int64)
-    total = n_chain * n_draw
-    out = np.empty((total, y.size))
-    rows = np.arange(y.size)
     link = family_of(idata)[0].link
     for start in range(0, total, CHUNK):
         sl = slice(start, min(start + CHUNK, total))
-        eta = linear_predictor({k: v[sl] for k, v in params_all.items()}, data)
-        probs = category_probs(eta, cut_all[sl], link)
-        out[sl] = np.log(np.clip(probs[:, rows, y], 1e-300, None))
-    return out.reshape(n_chain, n_draw, y.size)
+        yield sl, category_probs(linear_predictor({k: v[sl] for k, v in params_all.items()}, data), cut_all[sl], link)
+
+
+def observed_log_prob(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log P(observed category) per draw and observation from ``probs`` (draws, obs, K)."""
+    return np.log(np.clip(probs[:, np.arange(y.size), y], 1e-300, None))
+
+
+def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
+    """log p(score_i | draw) as (chain, draw, obs)."""
+    post = idata.posterior
+    y = np.asarray(idata.observed_data["score"].values, dtype=np.int64)
+    out = np.empty((post.sizes["chain"] * post.sizes["draw"], y.size))
+    for sl, probs in category_prob_chunks(idata):
+        out[sl] = observed_log_prob(probs, y)
+    return out.reshape(post.sizes["chain"], post.sizes["draw"], y.size)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import arviz as az
 import numpy as np
 
 from tipcausal.models.families import family_of
-from tipcausal.models.likelihoods import category_probs
+from tipcausal.models.likelihoods import category_probs, sample_categories
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
@@ -44,9 +44,7 @@ def predictive_shares(idata: az.InferenceData, *, seed: int, n_draws: int = 200)
     params, cut, data = from_idata(idata, draws=pick)
     fam, threshold = family_of(idata)
     probs = category_probs(linear_predictor(params, data), cut, fam.link)  # (draws, n, K)
-    cum = probs.cumsum(axis=-1)
-    u = rng.random(probs.shape[:-1])[..., None]
-    replicated = (u > cum[..., :-1]).sum(axis=-1)  # inverse-CDF draw of a category per row
+    replicated = sample_categories(probs, rng)
     n_cat = probs.shape[-1]
     shares = np.stack([(replicated == k).mean(axis=-1) for k in range(n_cat)], axis=-1)
     observed = np.asarray(idata.observed_data["score"].values)

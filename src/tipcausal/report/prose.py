@@ -23,9 +23,7 @@ def _assumption(ident: Mapping[str, Any]) -> str:
     return f"The effect is not identified: the path {ident['open_path']} stays open."
 
 
-def _sensitivity(outcome: str, sens: Mapping[str, Any] | None) -> str:
-    if not sens:
-        return "No sensitivity analysis was run (tipcausal sensitivity)."
+def _sensitivity(outcome: str, sens: Mapping[str, Any]) -> str:
     parts = []
     conf = (sens.get("confounding") or {}).get(outcome)
     if conf:
@@ -37,7 +35,7 @@ def _sensitivity(outcome: str, sens: Mapping[str, Any] | None) -> str:
             parts.append("its sign is not 95% certain even without unobserved confounding")
     priors = (sens.get("priors") or {}).get(outcome)
     if priors is not None:
-        flagged = [r["partition"] for r in priors if r["diagnosis"] not in ("-", "", None)]
+        flagged = [r["partition"] for r in priors if r["diagnosis"] != "-"]  # PartitionSensitivity.flagged
         parts.append("no prior drives it" if not flagged else f"the prior(s) on {', '.join(flagged)} move it")
     counts = (sens.get("refutation_counts") or {}).get(outcome)
     if counts:

@@ -17,7 +17,7 @@ import arviz as az
 
 from tipcausal.core.errors import InputError
 from tipcausal.data.panel import Panel
-from tipcausal.fit import FitRecord, JointFit, SpecFit, Timings, assess, fit_key, joint_from
+from tipcausal.fit import FitRecord, JointFit, SpecFit, Timings, assess, joint_from
 from tipcausal.fitstore import FitStore
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
@@ -51,8 +51,10 @@ class RunFolderFits(FitStore):
                          "(re-render a run with the study, data and settings that made it, or use tipcausal run)")
 
     @staticmethod
-    def _record(prov: dict[str, Any], settings: SamplerSettings, key: str, panel: Panel, path: Path) -> FitRecord:
-        return FitRecord(settings=settings, timings=Timings(**prov["timings"]), key=key, panel_hash=panel.hash,
+    def _record(prov: dict[str, Any], settings: SamplerSettings, panel: Panel, path: Path) -> FitRecord:
+        """The saved fit's record under its own key (the code that made it, not this code's fingerprint)."""
+        return FitRecord(settings=settings, timings=Timings(**prov["timings"]), key=prov["fit_key"],
+                         panel_hash=panel.hash,
                          notes=(*prov.get("sampler_notes", []), f"read back from the run's fit file {path}"))
 
     def fit(self, panel: Panel, spec: ModelSpec, settings: SamplerSettings, *, progress: bool = False,
@@ -63,9 +65,9 @@ class RunFolderFits(FitStore):
         idata.load()
         data = bind_data(panel, spec)
         assessment = assess(idata, data, seed=settings.seed, predictive=predictive)
-        record = self._record(prov, settings, fit_key(panel.hash, (spec.hash,), settings), panel, path)
         self.hits += 1
-        return SpecFit(spec=spec, data=data, idata=idata, assessment=assessment, record=record), True
+        return SpecFit(spec=spec, data=data, idata=idata, assessment=assessment,
+                       record=self._record(prov, settings, panel, path)), True
 
     def fit_joint(self, panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *,
                   progress: bool = False) -> tuple[JointFit, bool]:
@@ -76,10 +78,9 @@ class RunFolderFits(FitStore):
         datas = bind_joint(panel, specs)
         assessments = {s.outcome: assess(outcome_view(idata, s.outcome), d, seed=settings.seed, gate_idata=idata)
                        for s, d in zip(specs, datas)}
-        key = fit_key(panel.hash, tuple(s.hash for s in specs), settings)
         self.hits += 1
         return joint_from(specs, datas, idata, next(iter(assessments.values())).gate, assessments,
-                          self._record(prov, settings, key, panel, path)), True
+                          self._record(prov, settings, panel, path)), True
 
     def derived(self, kind: str, inputs: dict[str, Any], compute: Any) -> tuple[Any, bool]:
         """Derived results (baselines, DAG variants): from ``derived_from`` (a fit store) when given, else

@@ -70,7 +70,8 @@ def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, store
     if rows is not None:
         idata = with_pointwise_groups(idata, rows, seed=prov["seed"])
     stored = store.fit_file(prov["fit_key"]) if store is not None and rows is None else None
-    stored = stored if stored is not None and stored.is_file() else None
+    if stored is not None and not stored.is_file():  # a store that holds no file for it (a run folder's)
+        stored = None
     summary = provenance.canonical_json({k: prov[k] for k in ("seed", "data_hash", "dag_hash", "model_hash")})
     idata.posterior.attrs["tipcausal_provenance"] = summary
 

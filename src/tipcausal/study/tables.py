@@ -7,15 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from tipcausal.posterior.effects import EffectSummary
 from tipcausal.study.results import StudyResult
 
-EFFECT_COLUMNS = ("mean", "hdi_low", "hdi_high", "hdi90_low", "hdi90_high", "p_positive")
 BY = ("outcome", "country")
-
-
-def _effect_row(e: EffectSummary) -> dict[str, float]:
-    return {k: float(getattr(e, k)) for k in EFFECT_COLUMNS}
 
 
 def summary_table(result: StudyResult) -> pd.DataFrame:
@@ -26,7 +20,7 @@ def summary_table(result: StudyResult) -> pd.DataFrame:
         for s in r.specifications:
             gate = s.fit.gate
             for effect, e in s.fit.assessment.effects.average.items():
-                rows.append({"outcome": outcome, "specification": s.name, "effect": effect, **_effect_row(e),
+                rows.append({"outcome": outcome, "specification": s.name, "effect": effect, **e.to_dict(),
                              "gate": gate.verdict, "max_rhat": gate.max_rhat, "min_ess_bulk": gate.min_ess_bulk,
                              "divergences": gate.divergences, "n_obs": s.fit.data.n_obs})
     return pd.DataFrame(rows)
@@ -47,10 +41,10 @@ def effects_table(result: StudyResult, by: str = "outcome", *, outcome: str | No
             continue
         if by == "outcome":
             for effect, e in r.effects.average.items():
-                rows.append({"outcome": o, "effect": effect, **_effect_row(e), "gate": r.gate.verdict})
+                rows.append({"outcome": o, "effect": effect, **e.to_dict(), "gate": r.gate.verdict})
             continue
         for country, effects in r.effects.by_country.items():
             for effect, e in effects.items():
                 rows.append({"outcome": o, "country": country, "name": names.get(country, country),
-                             "effect": effect, **_effect_row(e), "gate": r.gate.verdict})
+                             "effect": effect, **e.to_dict(), "gate": r.gate.verdict})
     return pd.DataFrame(rows)
