@@ -184,6 +184,62 @@ def sensitivity(
 
 
 @app.command()
+def sweep(
+    study: Annotated[Optional[str], typer.Argument(help="Study TOML file (or library name) with a [sweep] table.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of an existing Dask scheduler (e.g. "
+                                                          "tcp://10.0.0.5:8786; tls://... with --security). Default: "
+                                                          "an embedded local cluster on 127.0.0.1.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes of the embedded cluster (default: one per "
+                                                        "two cores).")] = None,
+    store: Annotated[Optional[Path], typer.Option(help="Fit store folder, shared by every worker (default: the "
+                                                       "study's [output] store, else $TIPCAUSAL_STORE, else "
+                                                       "models).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: <the study's [output] dir>/sweep).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the specifications, how many fits are stored, "
+                                                            "and an estimated time; fit nothing.")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Fit the valid specifications and list the "
+                                                                      "invalid ones (default: refuse).")] = False,
+    security: Annotated[Optional[Path], typer.Option(help="YAML file of distributed.Security arguments (tls_ca_file, "
+                                                          "tls_client_cert, tls_client_key, require_encryption) for a "
+                                                          "TLS scheduler (default: the Dask config's).")] = None,
+    sources: Annotated[Optional[Path], typer.Option(help="Source files folder for studies on built real data.")] = None,
+) -> None:
+    """Specification sweep: every combination of the study's [sweep] choices, fitted on Dask through the fit store
+    (resumable: a rerun fits only what is missing), written as sweep.parquet/.csv/.json and sweep.html."""
+    try:
+        spec = load_study(study).with_overrides(sources=str(sources) if sources else None)
+        say = lambda m: console.print(m, highlight=False, markup=False)  # noqa: E731
+        if dry_run:
+            plan = api.sweep_dry_run(spec, store=str(store) if store else None, workers=workers,
+                                     skip_invalid=True, progress=say)
+            typer.echo(plan.describe())
+            return
+        done = api.sweep(spec, scheduler=scheduler, workers=workers, store=str(store) if store else None,
+                         out=out, skip_invalid=skip_invalid, security=_security(security), progress=say)
+    except InputError as exc:
+        _fail_input(exc)
+        return
+    except KeyboardInterrupt:
+        _interrupted("the sweep stopped; every finished fit is in the store, and a rerun fits only the rest")
+        return
+    console.print(f"[green]sweep:[/] {done.html_path}", highlight=False)
+
+
+def _security(path: Path | None) -> object:
+    """A ``distributed.Security`` from a YAML file of its arguments (None: Dask's configured TLS settings)."""
+    if path is None:
+        return None
+    import yaml
+    from distributed import Security
+
+    try:
+        options = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return Security(**options)
+    except (OSError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: not a YAML file of distributed.Security arguments ({exc})") from None
+
+
+@app.command()
 def simulate(
     out: Annotated[Path, typer.Option(help="Folder for panel.csv, truth.json and latent.csv.")] = Path(
         "data/processed/simulated"),

@@ -35,6 +35,7 @@ SECTIONS = {
     "output": {"dir", "allow_unconverged", "store"},
     "compare": set(),  # an array of tables, checked by parse_alternatives
     "sensitivity": set(),  # nested tables, checked by sensitivity.settings.parse_sensitivity
+    "sweep": set(),  # choices and nested tables, checked by sweeps.definition.parse_sweep (tipcausal sweep)
 }
 DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
               "built": "the real-data panel built from a source manifest (tipcausal data build)"}
@@ -236,7 +237,7 @@ def _check_sections(raw: dict[str, Any], src: str) -> None:
     if unknown:
         raise InputError(f"{src}: unknown section(s) {', '.join(sorted(unknown))}; valid: {', '.join(SECTIONS)}")
     for section, keys in SECTIONS.items():
-        if section in ("compare", "sensitivity"):
+        if section in ("compare", "sensitivity", "sweep"):
             continue
         bad = set(raw.get(section, {})) - keys
         if bad:

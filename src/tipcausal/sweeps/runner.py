@@ -1,0 +1,210 @@
+"""A whole sweep: check the study, plan and validate every specification, fit what the store lacks on Dask, and
+write the table and the page into the output folder all-or-nothing.
+
+``run_sweep(study, ...)`` returns a ``SweepRun`` (the table, the plan, where it was written). ``dry_run(study)``
+plans and validates without fitting and says how many fits are already stored and how long the rest may take.
+Outputs (``[sweep]``'s folder, default ``<study output>/sweep``): ``sweep.parquet`` and ``sweep.csv`` (the table:
+``sweeps.table``), ``sweep.json`` (the definition, the invalid and failed specifications, the analysis per
+outcome, provenance, timings) and ``sweep.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tipcausal import __version__
+from tipcausal.core import io, provenance
+from tipcausal.core.errors import InputError
+from tipcausal.core.rundir import check_output_dir, staged_run
+from tipcausal.fitstore import FitStore, resolve_store
+from tipcausal.study.config import Study, load_study
+from tipcausal.study.runner import prepare
+from tipcausal.sweeps.definition import SweepPlan, parse_sweep, plan_sweep
+from tipcausal.sweeps.engine import dask_client, default_workers, run_tasks, worker_peak_memory
+from tipcausal.sweeps.table import sweep_frame
+
+Say = Callable[[str], None]
+#: Seconds per fit assumed by ``--dry-run`` when the store has no timing to go by (default study, one P, 4 chains
+#: x (500 + 1000), 2 cores: about 30 s including compilation).
+FALLBACK_FIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a sweep would do: its plan, the fits already stored and an estimated time for the rest."""
+
+    plan: SweepPlan
+    stored: int
+    estimate_s: float
+    workers: int
+
+    def describe(self) -> str:
+        """The specifications, one per line, then the counts and the estimate."""
+        lines = [f"{len(self.plan.points)} specification(s) x {len(self.plan.settings.outcomes)} outcome(s) = "
+                 f"{len(self.plan.tasks)} fits; {self.stored} already in the store; {self.plan.excluded} excluded "
+                 f"by rules; {len(self.plan.invalid)} invalid"]
+        for p in self.plan.points:
+            lines.append(f"  {p.index + 1:>3}  {p.spec_id}  {p.label}")
+        for bad in self.plan.invalid:
+            lines.append(f"  invalid: {bad.describe()}")
+        lines.append(f"estimated time for the {len(self.plan.tasks) - self.stored} missing fit(s) on {self.workers} "
+                     f"worker(s): about {self.estimate_s / 60:.1f} min")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """A finished sweep: the table (one row per specification and outcome) and where it was written."""
+
+    frame: pd.DataFrame
+    plan: SweepPlan
+    out_dir: Path
+    document: dict[str, Any] = field(repr=False)
+    pointwise: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = field(repr=False, default_factory=dict)
+
+    @property
+    def html_path(self) -> Path:
+        """The sweep page."""
+        return self.out_dir / "sweep.html"
+
+
+def sweep_store(study: Study, store: str | None) -> FitStore:
+    """The fit store a sweep runs through (``store``, else the study's, else ``$TIPCAUSAL_STORE``, else ``models``).
+    A sweep always has one: it is what makes it resumable."""
+    where = store if store is not None else (study.store if isinstance(study.store, str) else None)
+    resolved = resolve_store(where)
+    assert resolved is not None
+    check_output_dir(resolved.root, "fit store folder")
+    return resolved
+
+
+def _plan(study: Study, skip_invalid: bool, say: Say | None) -> tuple[SweepPlan, Any]:
+    settings = parse_sweep(study)  # the table first: a bad [sweep] is reported before the data are read
+    prepared = prepare(study, say)
+    plan = plan_sweep(study, prepared, settings)
+    if plan.invalid and not skip_invalid:
+        listed = "\n".join(f"  - {bad.describe()}" for bad in plan.invalid)
+        raise InputError(f"{study.source}: [sweep]: {len(plan.invalid)} specification(s) cannot be fitted:\n{listed}\n"
+                         "Remove them with [[sweep.exclude]] rules, or pass --skip-invalid to fit the others.")
+    if not plan.points:
+        raise InputError(f"{study.source}: [sweep]: no valid specification to fit")
+    return plan, prepared
+
+
+def _fit_seconds(store: FitStore, plan: SweepPlan) -> float:
+    """Median wall time of stored fits with the sweep's sampler length (the fallback when there are none)."""
+    base = plan.tasks[0].settings
+    times = []
+    for key in store.keys()[:500]:
+        try:
+            raw = json.loads((store.entry(key) / "record.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        s = raw.get("settings", {})
+        if (s.get("draws"), s.get("tune"), s.get("chains")) == (base.draws, base.tune, base.chains):
+            times.append(float(raw.get("timings", {}).get("wall_s", 0.0)))
+    return statistics.median(times) if times else FALLBACK_FIT_S * (base.draws + base.tune) / 1500
+
+
+def dry_run(study: Study | str | Path | None = None, *, store: str | None = None, workers: int | None = None,
+            skip_invalid: bool = True, progress: Say | None = None) -> DryRun:
+    """Plan and validate the sweep without fitting (invalid specifications are listed, not raised, unless
+    ``skip_invalid`` is False)."""
+    study = study if isinstance(study, Study) else load_study(study)
+    plan, _ = _plan(study, skip_invalid, progress)
+    st = sweep_store(study, store)
+    stored = sum(st.has(t.key) for t in plan.tasks)
+    n = workers or default_workers(plan.tasks[0].settings.chains)
+    estimate = (len(plan.tasks) - stored) * _fit_seconds(st, plan) / n
+    return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n)
+
+
+def _table(plan: SweepPlan, results: dict[str, Any]) -> tuple[pd.DataFrame, dict[tuple[str, str], Any]]:
+    rows, pointwise = [], {}
+    for point in plan.points:
+        for task in point.tasks:
+            r = results[task.key]
+            rows.append({**r.row, "spec_label": point.label, **point.choices})
+            if r.pointwise is not None and r.row["status"] == "ok":
+                pointwise[(point.spec_id, task.outcome)] = (r.rows, r.pointwise)
+    return sweep_frame(rows, tuple(plan.settings.choices)), pointwise
+
+
+def _analysis(frame: pd.DataFrame, plan: SweepPlan, pointwise: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    from tipcausal.sweeps.analysis import decision_importance, joint_summary, stacking_weights
+
+    out = {}
+    for outcome in plan.settings.outcomes:
+        part = frame[frame["outcome"] == outcome]
+        ok = part[part["status"] == "ok"].set_index("spec_id")
+        stack = {sid: v for (sid, o), v in pointwise.items() if o == outcome and sid in ok.index}
+        effects = {sid: (float(ok.loc[sid, "pge_mean"]), float(ok.loc[sid, "pge_p_positive"])) for sid in stack}
+        out[outcome] = {"joint": joint_summary(part, "pge"),
+                        "importance": decision_importance(part, plan.settings.varied).to_dict("records"),
+                        "stacking": stacking_weights(stack, effects)}
+    return out
+
+
+def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None = None, workers: int | None = None,
+              store: str | None = None, out: str | Path | None = None, skip_invalid: bool = False,
+              security: Any = None, progress: Say | None = None) -> SweepRun:
+    """Run the study's sweep (fitting only what the store lacks) and write its outputs into ``out`` (default
+    ``<study output>/sweep``) all-or-nothing. ``scheduler``: a Dask scheduler address (else an embedded local
+    cluster of ``workers`` processes); ``security``: a ``distributed.Security`` for a TLS scheduler."""
+    started = time.perf_counter()
+    study = study if isinstance(study, Study) else load_study(study)
+    out_dir = check_output_dir(out if out is not None else Path(study.output_dir) / "sweep")
+    plan, prepared = _plan(study, skip_invalid, progress)
+    st = sweep_store(study, store)
+    tasks = plan.tasks
+    stored = sum(st.has(t.key) for t in tasks)
+    say = progress or (lambda _msg: None)
+    say(f"[sweep] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s): {len(tasks)} fits, "
+        f"{stored} already in the store {st.root}")
+    chains = tasks[0].settings.chains
+    with dask_client(scheduler, workers=workers, chains=chains, security=security) as client:
+        say(f"[sweep] Dask scheduler {client.scheduler.address}, {len(client.scheduler_info()['workers'])} worker(s)")
+        results = run_tasks(client, tasks, str(Path(st.root).resolve()), say)
+        memory = worker_peak_memory(client)
+    frame, pointwise = _table(plan, results)
+    analysis = _analysis(frame, plan, pointwise)
+    wall = time.perf_counter() - started
+    meta = {"title": f"Specification sweep: {study.title or study.name}", "study": study.name,
+            "source": study.source, "tipcausal": __version__, "seed": plan.settings.seed,
+            "data_hash": prepared.panel.hash, "data_source": prepared.panel.source,
+            "dag_hashes": {c.label: _dag_hash(c.value) for c in plan.settings.choices["dag"]},
+            "sampler": tasks[0].settings.to_dict() | {"seed": "derived per fit"},
+            "store": str(st.root), "scheduler": scheduler or "embedded local cluster",
+            "fits": len(tasks), "reused": sum(r.reused for r in results.values()), "wall_s": round(wall, 1),
+            "worker_peak_rss_mb": memory, "versions": provenance.library_versions(), "created": provenance.utc_now()}
+    document = {"definition": plan.settings.to_dict(), "specifications": [
+        {"spec_id": p.spec_id, "label": p.label, "choices": p.choices,
+         "model_specs": {t.outcome: t.spec.to_dict() for t in p.tasks}} for p in plan.points],
+        "invalid": [{"choices": b.choices, "reason": b.reason} for b in plan.invalid], "excluded": plan.excluded,
+        "failed": frame.loc[frame["status"] != "ok", ["spec_id", "outcome", "status", "reasons"]].to_dict("records"),
+        "analysis": analysis, "provenance": meta}
+    from tipcausal.sweeps.page import render_sweep_page
+
+    with staged_run(out_dir) as staging:
+        frame.to_parquet(staging / "sweep.parquet", index=False)
+        frame.to_csv(staging / "sweep.csv", index=False)
+        io.write_json_atomic(staging / "sweep.json", document)
+        html = render_sweep_page(frame, plan.settings.varied, plan.settings.outcomes, meta, pointwise=pointwise)
+        io.write_text_atomic(staging / "sweep.html", html)
+    say(f"[sweep] wrote {out_dir / 'sweep.html'}, sweep.parquet, sweep.csv and sweep.json ({wall:.0f} s)")
+    return SweepRun(frame=frame, plan=plan, out_dir=out_dir, document=document, pointwise=pointwise)
+
+
+def _dag_hash(name: str) -> str:
+    from tipcausal.causal.graph import load_dag
+
+    return load_dag(name).hash

@@ -1,0 +1,119 @@
+"""The [sweep] table: validation before anything samples, the factorial minus exclusions, invalid
+specifications listed with their reasons, and seeds derived from content rather than position."""
+
+from __future__ import annotations
+
+import pytest
+
+from tipcausal.core.errors import InputError
+from tipcausal.study.config import build_study
+from tipcausal.sweeps.definition import parse_sweep, plan_sweep
+from tipcausal.sweeps.runner import run_sweep
+
+DATA = {"kind": "simulated", "seed": 7, "n_countries": 40}
+
+
+def _study(tmp_path, **sweep):
+    return build_study("default", data=DATA, sweep=sweep, output={"dir": str(tmp_path / "out")})
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    from tipcausal.study.runner import prepare
+
+    return prepare(build_study("default", data=DATA))
+
+
+@pytest.mark.parametrize("sweep, message", [
+    ({"bogus": [1]}, "[sweep] has unknown key(s) bogus"),
+    ({"likelihood": ["binary_logit:7"]}, "the threshold after ':' must be 2, 3, 4 or 5"),
+    ({"likelihood": "cumulative_probit"}, "[sweep] likelihood must be a non-empty list"),
+    ({"pooling": ["partial", "partial"]}, "lists a value twice"),
+    ({"priors": ["tight"]}, "'tight' is neither 'default' nor a [sweep.prior_sets.tight] table"),
+    ({"years": [[2013, 2000]]}, "values must be 'all' or [first, last] years"),
+    ({"outcomes": ["corruption"]}, "corruption not among the study's outcomes"),
+    ({"exclude": [{"colour": "red"}]}, "[sweep] exclude #1 must be a table of choice"),
+    ({"sampler": {"draws": 0}}, "[sweep.sampler]: sampler setting draws must be an integer >= 1"),
+    ({"dag": ["no_such_dag"]}, "no_such_dag"),
+])
+def test_bad_sweep_tables_are_refused_naming_the_key(tmp_path, sweep, message):
+    with pytest.raises(InputError) as err:
+        parse_sweep(_study(tmp_path, **sweep))
+    assert message in str(err.value)
+
+
+def test_no_sweep_table_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"no \[sweep\] table"):
+        parse_sweep(build_study("default", data=DATA))
+
+
+def test_sample_restrictions_outside_the_panel_are_bad_input(tmp_path, prepared):
+    with pytest.raises(InputError, match=r"\[sweep\] leave_out: region:Atlantis: the panel .* has no region"):
+        plan_sweep(_study(tmp_path, leave_out=["none", "region:Atlantis"]), prepared)
+    with pytest.raises(InputError, match=r"\[sweep\] years: 1950-1960 is outside the panel's years"):
+        plan_sweep(_study(tmp_path, years=[[1950, 1960]]), prepared)
+
+
+def test_factorial_minus_exclusions_with_invalid_combinations_listed(tmp_path, prepared):
+    study = _study(tmp_path, likelihood=["cumulative_logit", "cumulative_probit", "binary_logit"],
+                   year_effects=["random", "none"], dag=["default", "treaties"], lagged_treatment=[False, True],
+                   measurement_error=["none", 0.3],
+                   exclude=[{"likelihood": "binary_logit", "year_effects": "none"}])
+    plan = plan_sweep(study, prepared)
+    # 3 x 2 x 2 x 2 x 2 = 48 combinations; the rule removes binary + no year effects: 2 x 2 x 2 = 8
+    assert plan.excluded == 8
+    assert len(plan.points) + len(plan.invalid) == 40
+    reasons = {b.reason for b in plan.invalid}
+    # the treaties DAG adjusts for years since Palermo, which the simulated panel lacks
+    assert any("no column(s) years_since_palermo" in r and "treaties" in r for r in reasons)
+    # measurement error cannot be combined with a lagged treatment (ModelSpec's own check)
+    assert any("measurement_error and lagged_treatment cannot be combined" in r for r in reasons)
+    assert len(plan.invalid) == 20 + 5  # every treaties combination, and the 5 default-DAG ME + lag ones
+    assert len(plan.points) == 15
+    labels = [p.label for p in plan.points]
+    assert labels[0] == "primary" and len(set(labels)) == len(labels)
+    assert {p.choices["likelihood"] for p in plan.points} == {"cumulative_logit", "cumulative_probit",
+                                                             "binary_logit:4"}
+    binary = next(p for p in plan.points if p.choices["likelihood"] == "binary_logit:4")
+    assert all(t.spec.likelihood == "binary_logit" and t.spec.collapse_threshold == 4 for t in binary.tasks)
+    assert len(plan.tasks) == 15 * 3
+
+
+def test_invalid_specifications_are_refused_before_anything_runs(tmp_path):
+    study = _study(tmp_path, dag=["default", "treaties"])
+    with pytest.raises(InputError) as err:
+        run_sweep(study, store=str(tmp_path / "store"))
+    text = str(err.value)
+    assert "1 specification(s) cannot be fitted" in text and "dag=treaties" in text and "--skip-invalid" in text
+    assert not (tmp_path / "out").exists() and not (tmp_path / "store").exists()
+
+
+def test_seeds_derive_from_content_not_position(tmp_path, prepared):
+    forward = plan_sweep(_study(tmp_path, likelihood=["cumulative_logit", "cumulative_probit"],
+                                year_effects=["random", "none"], seed=5), prepared)
+    backward = plan_sweep(_study(tmp_path, likelihood=["cumulative_probit", "cumulative_logit"],
+                                 year_effects=["none", "random"], seed=5), prepared)
+    seeds = {(p.label, t.outcome): (t.settings.seed, t.key) for p in forward.points for t in p.tasks}
+    assert [p.label for p in forward.points] != [p.label for p in backward.points]
+    assert seeds == {(p.label, t.outcome): (t.settings.seed, t.key) for p in backward.points for t in p.tasks}
+    assert len({s for s, _ in seeds.values()}) == len(seeds)  # every fit its own seed
+    other = plan_sweep(_study(tmp_path, likelihood=["cumulative_logit", "cumulative_probit"],
+                              year_effects=["random", "none"], seed=6), prepared)
+    assert all(t.settings.seed != seeds[(p.label, t.outcome)][0] for p in other.points for t in p.tasks)
+
+
+def test_named_prior_sets_and_restrictions_reach_the_specs(tmp_path, prepared):
+    tight = {"slope_sd": {"dist": "HalfNormal", "params": {"sigma": 0.2}}}
+    plan = plan_sweep(_study(tmp_path, priors=["default", "tight"], prior_sets={"tight": tight},
+                             years=["all", [2005, 2013]], leave_out=["none", "region:MENA"],
+                             outcomes=["protection"]), prepared)
+    assert len(plan.points) == 8 and not plan.invalid
+    by = {(p.choices["priors"], p.choices["years"], p.choices["leave_out"]): p.tasks[0] for p in plan.points}
+    base, restricted = by[("default", "all", "none")], by[("tight", "2005-2013", "region:MENA")]
+    assert restricted.spec.priors["slope_sd"].params == {"sigma": 0.2}
+    assert base.spec.priors["slope_sd"] != restricted.spec.priors["slope_sd"]
+    frame = restricted.panel.frame
+    assert frame["year"].between(2005, 2013).all() and "MENA" not in set(frame["region"])
+    assert restricted.panel.hash != base.panel.hash and base.panel.hash == prepared.panel.hash
+    with pytest.raises(InputError, match=r"\[sweep.prior_sets.bad\]: unknown prior name\(s\) nope"):
+        parse_sweep(_study(tmp_path, priors=["bad"], prior_sets={"bad": {"nope": tight["slope_sd"]}}))
