@@ -319,6 +319,7 @@ def _normal_idata(y: np.ndarray, mu: float, sigma: float, seed: int) -> az.Infer
                             log_likelihood=xr.Dataset({"y": (("chain", "draw", "obs"), ll)}))
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside arviz.compare, on pandas 3
 def test_stacking_agrees_with_arviz_on_real_log_likelihoods():
     y = np.random.default_rng(11).normal(0.2, 1.0, 80)
     idatas = {"right": _normal_idata(y, y.mean(), 1.0, 1), "shifted": _normal_idata(y, y.mean() + 0.4, 1.0, 2),

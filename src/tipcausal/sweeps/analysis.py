@@ -36,7 +36,8 @@ def single_outcome(frame: pd.DataFrame) -> str | None:
     """The one outcome of ``frame`` (None when it has no rows); a ValueError when it holds several."""
     outcomes = list(pd.unique(frame["outcome"]))
     if len(outcomes) > 1:
-        raise ValueError(f"expected the rows of one outcome, got {outcomes}: select one with frame[frame.outcome == ...]")
+        raise ValueError(f"expected the rows of one outcome, got {outcomes}: "
+                         "select one with frame[frame.outcome == ...]")
     return str(outcomes[0]) if outcomes else None
 
 
@@ -166,13 +167,14 @@ def joint_summary(frame: pd.DataFrame, family: str = "pge", null: pd.DataFrame |
                            else "no ok specification to compare with the null")
         return summary
     positive = observed["median_effect"] >= 0
+    direction = "positive" if positive else "negative"
     share = "share_positive" if positive else "share_negative"
     summary.update(
-        direction="positive" if positive else "negative",
+        direction=direction,
         p_median=_null_p(observed["median_effect"], np.array([r["median_effect"] for r in reps]), positive),
         p_share=_null_p(observed[share], np.array([r[share] for r in reps]), True),
         p_stouffer=_null_p(observed["stouffer_z"], np.array([r["stouffer_z"] for r in reps]), positive),
-        note=f"p-values against {len(reps)} refits on data with the effect removed, in the {'positive' if positive else 'negative'} direction",
+        note=f"p-values against {len(reps)} refits on data with the effect removed, in the {direction} direction",
     )
     return summary
 

@@ -169,7 +169,8 @@ def curve_figure(frame: pd.DataFrame, choices: Sequence[str], family: str = "pge
     ax_n.set_xlabel("specifications, sorted by the median effect", fontsize=8)
     if left_out:
         why = " (binary specifications have no effect on the expected score)" if family == "es" else ""
-        ax_n.annotate(f"Not shown: {left_out} specification(s) with no {family}_median{why}.", xy=(0, 0), xycoords="axes fraction", xytext=(0, -26),
+        ax_n.annotate(f"Not shown: {left_out} specification(s) with no {family}_median{why}.", xy=(0, 0),
+                      xycoords="axes fraction", xytext=(0, -26),
                       textcoords="offset points", fontsize=7, color=GREY, va="top")
     return fig
 

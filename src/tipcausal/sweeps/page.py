@@ -66,7 +66,8 @@ def headline(outcome: str, rows: pd.DataFrame, summary: Mapping[str, Any], impor
     name = outcome.replace("_", " ").capitalize()
     n_total, n_ok = len(rows), int((rows["status"] == "ok").sum())
     if n_ok == 0:
-        return f"{name}: none of the {n_total} specifications passed the diagnostics gate; nothing here can be inferred."
+        return (f"{name}: none of the {n_total} specifications passed the diagnostics gate; "
+                "nothing here can be inferred.")
     parts = [f"{name}: {n_ok} of {n_total} specifications passed the diagnostics gate"]
     k = summary["n_specs"]
     on = effect_label(rows[rows["status"] == "ok"], "pge")
