@@ -355,10 +355,11 @@ def _check_restrictions(settings: SweepSettings, panel: Panel, study: Study) -> 
                              f"{name!r}; {kind}s: {', '.join(sorted(known)[:20])}{' ...' if len(known) > 20 else ''}")
 
 
-def _adjustment(graph: CausalGraph, study: Study, outcome: str, choice: Any) -> tuple[str, ...]:
+def _adjustment(graph: CausalGraph, study: Study, outcome: str, choice: Any, study_graph: CausalGraph
+                ) -> tuple[str, ...]:
     """The adjustment set of one outcome under ``graph`` (raises ``InputError`` with the reason when invalid)."""
     absorbed = tuple(a for a in study.assume_absorbed if a in graph.node_ids)
-    if choice == "efficient" or (choice == "auto" and graph.source != load_dag(study.dag).source):
+    if choice == "efficient" or (choice == "auto" and graph.hash != study_graph.hash):
         ident = identify_with_dag(graph, study.treatment, (outcome,), absorbed)[outcome]
         if ident.status == "not_identified":
             raise InputError(f"not identified under DAG {graph.name!r}: no valid adjustment set for {outcome}")
@@ -404,7 +405,7 @@ def _point_specs(combo: dict[str, Choice], study: Study, prepared: Prepared, set
     priors = {**study.priors, **(settings.prior_sets.get(prior_name, {}) if prior_name != "default" else {})}
     specs = {}
     for outcome in settings.outcomes:
-        nodes = _adjustment(graph, study, outcome, combo["adjustment"].value)
+        nodes = _adjustment(graph, study, outcome, combo["adjustment"].value, prepared.graph)
         covariates = _covariates(graph, nodes, options.get("region_intercepts", True))
         spec = ModelSpec(outcome=graph.node(outcome).column, treatment=graph.node(study.treatment).column,
                          covariates=covariates, **options).with_priors(priors)

@@ -32,7 +32,7 @@ Say = Callable[[str], None]
 XLA_FLAG = "--xla_force_host_platform_device_count"
 
 
-def default_workers(chains: int) -> int:
+def default_workers() -> int:
     """Workers for the embedded cluster: one per two cores (each fit runs its chains on about two cores)."""
     return max(1, (os.cpu_count() or 1) // 2)
 
@@ -52,7 +52,7 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, cha
         finally:
             client.close()
         return
-    n = workers or default_workers(chains)
+    n = workers or default_workers()
     config = {"distributed.worker.multiprocessing-method": "spawn",
               "distributed.nanny.pre-spawn-environ.XLA_FLAGS": f"{XLA_FLAG}={chains}"}
     with dask.config.set(config):

@@ -123,7 +123,7 @@ def dry_run(study: Study | str | Path | None = None, *, store: str | None = None
     plan, _ = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
     stored = sum(st.has(t.key) for t in plan.tasks)
-    n = workers or default_workers(plan.tasks[0].settings.chains)
+    n = workers or default_workers()
     estimate = (len(plan.tasks) - stored) * _fit_seconds(st, plan) / n
     return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n)
 
