@@ -57,3 +57,11 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
             "prosecution", "protection", "prevention"}
         assert {"tipping_k", "tipping_k_median", "by_country", "verdict"} <= set(sens["confounding"]["protection"])
         assert {r["name"] for r in sens["refutations"]["protection"]} >= {"placebo (within country)", "lead placebo"}
+    if path.stem == "04_sweeps":
+        import pandas as pd
+
+        frame = pd.read_parquet(tmp_path / "reports" / "sweep_demo" / "sweep" / "sweep.parquet")
+        assert len(frame) == 4 and set(frame["likelihood"]) == {"cumulative_logit", "cumulative_probit"}
+        design = pd.read_csv(tmp_path / "reports" / "sweep_demo" / "design" / "design.csv")
+        assert set(design["spec_label"]) == {"primary", "pooling=complete, within_between=false"}
+        assert len(images) >= 2  # the specification curve and the design figure

@@ -3,6 +3,9 @@ specifications listed with their reasons, and seeds derived from content rather 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from tipcausal.core.errors import InputError
@@ -44,7 +47,8 @@ def test_bad_sweep_tables_are_refused_naming_the_key(tmp_path, sweep, message):
 
 def test_no_sweep_table_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"no \[sweep\] table"):
-        parse_sweep(build_study("default", data=DATA))
+        parse_sweep(build_study(None, causal={"dag": "default", "treatment": "cso_consultation",
+                                              "outcomes": ["prosecution"], "adjustment": ["region"]}, data=DATA))
 
 
 def test_sample_restrictions_outside_the_panel_are_bad_input(tmp_path, prepared):
@@ -117,3 +121,38 @@ def test_named_prior_sets_and_restrictions_reach_the_specs(tmp_path, prepared):
     assert restricted.panel.hash != base.panel.hash and base.panel.hash == prepared.panel.hash
     with pytest.raises(InputError, match=r"\[sweep.prior_sets.bad\]: unknown prior name\(s\) nope"):
         parse_sweep(_study(tmp_path, priors=["bad"], prior_sets={"bad": {"nope": tight["slope_sd"]}}))
+
+
+def test_null_refits_permute_consultation_within_country_on_one_panel_per_replicate(tmp_path, prepared):
+    from tipcausal.sweeps.definition import null_tasks, permuted_within_country
+
+    frame = prepared.panel.frame.copy()
+    frame.loc[frame.index[::17], "v2cscnsult"] = float("nan")  # some missing values: they stay where they are
+    panel = replace(prepared.panel, frame=frame, hash="")
+    permuted = permuted_within_country(panel, "v2cscnsult", seed=3)
+    new = permuted.frame
+    assert new["v2cscnsult"].isna().equals(frame["v2cscnsult"].isna())
+    mean = lambda f: f.groupby("country")["v2cscnsult"].mean()  # noqa: E731
+    assert np.allclose(mean(new), mean(frame))  # country means kept: only the within variation is scrambled
+    assert not np.allclose(new["v2cscnsult"].fillna(0), frame["v2cscnsult"].fillna(0))
+    assert new.drop(columns=["v2cscnsult"]).equals(frame.drop(columns=["v2cscnsult"]))
+    # the within-country association with the outcome is gone (it is not in the original panel)
+    within = lambda f: np.corrcoef(f["v2cscnsult"] - f.groupby("country")["v2cscnsult"].transform("mean"),  # noqa
+                                   f["protection"] - f.groupby("country")["protection"].transform("mean"))[0, 1]
+    full = prepared.panel.frame
+    shuffled = [within(permuted_within_country(prepared.panel, "v2cscnsult", seed=s).frame) for s in range(20)]
+    assert abs(np.mean(shuffled)) < 3 * np.std(shuffled) / np.sqrt(20) + 0.01 and within(full) > np.max(shuffled)
+
+    study = _study(tmp_path, likelihood=["cumulative_logit", "cumulative_probit"], years=["all", [2005, 2013]],
+                   outcomes=["protection"], null={"count": 2})
+    plan = plan_sweep(study, prepared)
+    rep1, rep2 = null_tasks(plan, prepared.panel, 1), null_tasks(plan, prepared.panel, 2)
+    assert [t.spec_id for t in rep1] == [t.spec_id for t in plan.tasks]
+    assert [t.spec.hash for t in rep1] == [t.spec.hash for t in plan.tasks]
+    full1 = {t.panel.hash for t, p in zip(rep1, plan.tasks) if p.panel.hash == prepared.panel.hash}
+    assert len(full1) == 1  # one permuted panel per replicate, shared by the specifications on all years
+    keys = {t.key for t in plan.tasks} | {t.key for t in rep1} | {t.key for t in rep2}
+    assert len(keys) == 3 * len(plan.tasks)
+    assert null_tasks(plan, prepared.panel, 1)[0].key == rep1[0].key  # content-derived: the same again
+    restricted = next(t for t in rep1 if t.panel.hash not in full1)
+    assert restricted.panel.frame["year"].between(2005, 2013).all()

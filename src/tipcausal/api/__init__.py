@@ -5,6 +5,7 @@ result as tables, figures and InferenceData. Notebooks and the CLI use this and 
     run = tc.run(study)                                    # every check, every stage, summary.json and report.html
     run.summary(); run.effects(by="country"); run.plot_countries("prosecution")
     sweep = tc.sweep(study)                                # the study's [sweep] on Dask: sweep.frame, sweep.html
+    design = tc.design(study, sims=50)                     # the sweep's specifications on simulated panels
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tipcausal.api.result import StudyRun
 from tipcausal.api.running import COUNTRY_EFFECTS, rerender, run, sensitivity, study_store
 from tipcausal.study.config import Study, build_study, library_studies, load_study
 from tipcausal.study.runner import Prepared, prepare
+from tipcausal.sweeps.design import DesignRun, run_design as design
 from tipcausal.sweeps.runner import DryRun, SweepRun, dry_run as sweep_dry_run, run_sweep as sweep
 
 #: ``sensitivity`` under the name the package top uses (``tipcausal.sensitivity`` is the subpackage)
@@ -21,4 +23,4 @@ run_sensitivity = sensitivity
 
 __all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "check_dag", "library_studies",
            "load_dag", "load_study", "plot_dag", "prepare", "rerender", "run", "run_sensitivity", "sensitivity",
-           "study_store", "sweep", "sweep_dry_run", "DryRun", "SweepRun"]
+           "study_store", "sweep", "sweep_dry_run", "DryRun", "SweepRun", "design", "DesignRun"]

@@ -36,6 +36,7 @@ SECTIONS = {
     "compare": set(),  # an array of tables, checked by parse_alternatives
     "sensitivity": set(),  # nested tables, checked by sensitivity.settings.parse_sensitivity
     "sweep": set(),  # choices and nested tables, checked by sweeps.definition.parse_sweep (tipcausal sweep)
+    "design": set(),  # simulations of the sweep, checked by sweeps.design.parse_design (tipcausal design)
 }
 DATA_KINDS = {"simulated": "panel simulated from the default DAG", "csv": "a panel CSV file",
               "built": "the real-data panel built from a source manifest (tipcausal data build)"}
@@ -237,7 +238,7 @@ def _check_sections(raw: dict[str, Any], src: str) -> None:
     if unknown:
         raise InputError(f"{src}: unknown section(s) {', '.join(sorted(unknown))}; valid: {', '.join(SECTIONS)}")
     for section, keys in SECTIONS.items():
-        if section in ("compare", "sensitivity", "sweep"):
+        if section in ("compare", "sensitivity", "sweep", "design"):
             continue
         bad = set(raw.get(section, {})) - keys
         if bad:
@@ -251,6 +252,10 @@ def load_study(path_or_name: str | Path | None = None) -> Study:
     return _study(load_toml(path), path, str(path))
 
 
+#: sections that an argument of ``build_study`` replaces whole instead of merging key by key
+WHOLE_TABLES = ("sweep", "design")
+
+
 def _merged(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """``base`` with ``given`` laid over it: tables merge key by key, anything else is replaced."""
     out = dict(base)
@@ -262,7 +267,8 @@ def _merged(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
 def build_study(base: str | Path | None = "default", **tables: Any) -> Study:
     """A study built in code: the study file ``base`` (a library name or path; None: nothing) with ``tables``
     laid over it, one keyword per study-file section (``causal``, ``data``, ``model``, ``sampler``, ``output``,
-    ``sensitivity``, ``study`` as dicts; ``compare`` as a list of dicts), validated exactly as a file is. Paths in
+    ``sensitivity``, ``study`` as dicts; ``compare`` as a list of dicts), validated exactly as a file is. ``sweep``
+    and ``design`` replace the base's tables whole (a sweep given in code is the whole sweep). Paths in
     ``tables`` are relative to the working folder; errors name the section and key."""
     given = {k: v for k, v in tables.items() if v is not None}
     if base is None:
@@ -277,7 +283,8 @@ def build_study(base: str | Path | None = "default", **tables: Any) -> Study:
     for key, value in given.items():
         if key != "compare" and not isinstance(value, dict):
             raise InputError(f"{src}: {key}= must be a dict of [{key}] keys, got {value!r}")
-    merged = _merged(raw, given)
+    merged = _merged(raw, {k: v for k, v in given.items() if k not in WHOLE_TABLES})
+    merged.update({k: v for k, v in given.items() if k in WHOLE_TABLES})
     if "data" in given and base is not None:  # paths given in code are relative to the working folder
         path_keys = {k: str(Path(v).resolve()) for k, v in given["data"].items()
                      if k in ("path", "sources", "manifest") and isinstance(v, str)

@@ -28,6 +28,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tipcausal.causal.graph import CausalGraph, load_dag
 from tipcausal.causal.identify import identify_outcome, identify_with_dag
 from tipcausal.core.errors import InputError
@@ -185,7 +187,7 @@ def _choice(name: str, value: Any, study: Study, settings_threshold: int, prior_
         if t:
             raise InputError(f"{where}: {value!r}: only binary_logit takes a threshold")
         return Choice(base, (base, None))
-    if name in ("country_slopes", "lagged_treatment"):
+    if name in ("country_slopes", "lagged_treatment", "within_between"):
         return _bool_choice(value, where)
     if name in ("pooling", "year_effects"):
         if not isinstance(value, str):
@@ -229,7 +231,7 @@ def _default_choice(name: str, study: Study, threshold: int) -> Choice:
         return Choice("auto", "auto")
     if name == "likelihood":
         return Choice(opts.get("likelihood", defaults.likelihood), (opts.get("likelihood", defaults.likelihood), None))
-    if name in ("country_slopes", "lagged_treatment"):
+    if name in ("country_slopes", "lagged_treatment", "within_between"):
         return Choice("true" if opts.get(name, getattr(defaults, name)) else "false", opts.get(name, getattr(defaults, name)))
     if name in ("pooling", "year_effects"):
         return Choice(opts.get(name, getattr(defaults, name)), opts.get(name, getattr(defaults, name)))
@@ -338,6 +340,43 @@ def _restricted(panel: Panel, years: tuple[int, int] | None, leave_out: tuple[st
                    hash="", kept=None)
 
 
+def permuted_within_country(panel: Panel, treatment: str, seed: int) -> Panel:
+    """The panel with ``treatment`` (and its companion columns ``<treatment>_*``, such as its measurement SD)
+    permuted among each country's years where it is observed: the within-country effect is removed, country means,
+    missingness and every other column are kept (the joint test's null data)."""
+    frame = panel.frame.copy()
+    columns = [treatment, *(c for c in frame.columns if c.startswith(f"{treatment}_"))]
+    rng = np.random.default_rng(seed)
+    observed = frame[treatment].notna()
+    for _, index in frame[observed].groupby("country", sort=True).groups.items():
+        rows = np.asarray(index)
+        frame.loc[rows, columns] = frame.loc[rng.permutation(rows), columns].to_numpy()
+    return replace(panel, frame=frame, source=f"{panel.source} [{treatment} permuted within country, seed {seed}]",
+                   hash="", kept=None)
+
+
+def tasks_on(plan: SweepPlan, panel: Panel) -> list[FitTask]:
+    """Every fit of ``plan`` on another panel with the same columns (a null or a simulated panel), restricted as
+    each specification says, with seeds derived from the new content. Validation is the plan's: a fit that cannot
+    bind on the new panel fails as a fit (an error row), not the sweep."""
+    by_label = {c: {v.label: v.value for v in vs} for c, vs in plan.settings.choices.items()}
+    tasks = []
+    for point in plan.points:
+        restricted = _restricted(panel, by_label["years"][point.choices["years"]],
+                                 by_label["leave_out"][point.choices["leave_out"]])
+        tasks += [replace(t, panel=restricted, settings=replace(t.settings, seed=derived_seed(plan.settings.seed,
+                                                                                              t.spec, restricted)))
+                  for t in point.tasks]
+    return tasks
+
+
+def null_tasks(plan: SweepPlan, panel: Panel, rep: int) -> list[FitTask]:
+    """The fits of null replicate ``rep`` (1, 2, ...): every valid specification refitted on one panel with the
+    treatment permuted within country (the same permuted panel for every specification, restricted as each says)."""
+    seed = int(hash_json({"sweep_seed": plan.settings.seed, "null_rep": rep})[:8], 16) % (2 ** 31 - 1)
+    return tasks_on(plan, permuted_within_country(panel, plan.tasks[0].spec.treatment, seed))
+
+
 def _check_restrictions(settings: SweepSettings, panel: Panel, study: Study) -> None:
     """A year window outside the panel or an unknown region or country is bad input, not an invalid combination."""
     years = panel.frame["year"]
@@ -396,6 +435,7 @@ def _point_specs(combo: dict[str, Choice], study: Study, prepared: Prepared, set
         raise InputError("no country-years left in the sample")
     likelihood, threshold = combo["likelihood"].value
     options = {**study.model_options, "likelihood": likelihood, "pooling": combo["pooling"].value,
+               "within_between": combo["within_between"].value,
                "country_slopes": combo["country_slopes"].value, "year_effects": combo["year_effects"].value,
                "lagged_treatment": combo["lagged_treatment"].value,
                "measurement_error": combo["measurement_error"].value}

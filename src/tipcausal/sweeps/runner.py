@@ -28,7 +28,7 @@ from tipcausal.core.rundir import check_output_dir, staged_run
 from tipcausal.fitstore import FitStore, resolve_store
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.runner import prepare
-from tipcausal.sweeps.definition import SweepPlan, parse_sweep, plan_sweep
+from tipcausal.sweeps.definition import FitTask, SweepPlan, null_tasks, parse_sweep, plan_sweep
 from tipcausal.sweeps.engine import dask_client, default_workers, run_tasks, worker_peak_memory
 from tipcausal.sweeps.table import sweep_frame
 
@@ -46,17 +46,20 @@ class DryRun:
     stored: int
     estimate_s: float
     workers: int
+    null_fits: int = 0
 
     def describe(self) -> str:
         """The specifications, one per line, then the counts and the estimate."""
+        total = len(self.plan.tasks) + self.null_fits
+        nulls = f" + {self.null_fits} null refits" if self.null_fits else ""
         lines = [f"{len(self.plan.points)} specification(s) x {len(self.plan.settings.outcomes)} outcome(s) = "
-                 f"{len(self.plan.tasks)} fits; {self.stored} already in the store; {self.plan.excluded} excluded "
+                 f"{len(self.plan.tasks)} fits{nulls}; {self.stored} already in the store; {self.plan.excluded} excluded "
                  f"by rules; {len(self.plan.invalid)} invalid"]
         for p in self.plan.points:
             lines.append(f"  {p.index + 1:>3}  {p.spec_id}  {p.label}")
         for bad in self.plan.invalid:
             lines.append(f"  invalid: {bad.describe()}")
-        lines.append(f"estimated time for the {len(self.plan.tasks) - self.stored} missing fit(s) on {self.workers} "
+        lines.append(f"estimated time for the {total - self.stored} missing fit(s) on {self.workers} "
                      f"worker(s): about {self.estimate_s / 60:.1f} min")
         return "\n".join(lines)
 
@@ -70,11 +73,43 @@ class SweepRun:
     out_dir: Path
     document: dict[str, Any] = field(repr=False)
     pointwise: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = field(repr=False, default_factory=dict)
+    null: pd.DataFrame | None = field(repr=False, default=None)
 
     @property
     def html_path(self) -> Path:
         """The sweep page."""
         return self.out_dir / "sweep.html"
+
+    def summary(self, family: str = "pge") -> pd.DataFrame:
+        """The joint statistics of each outcome's curve (median effect, shares with P(effect > 0) > 0.95 / < 0.05,
+        Stouffer Z, null p-values when null refits were made), one row per outcome."""
+        from tipcausal.sweeps.analysis import joint_summary
+
+        rows = []
+        for outcome in self.plan.settings.outcomes:
+            part = self.frame[self.frame["outcome"] == outcome]
+            null = None if self.null is None else self.null[self.null["outcome"] == outcome]
+            rows.append(joint_summary(part, family, null))
+        return pd.DataFrame(rows)
+
+    def plot_curve(self, outcome: str, family: str = "pge") -> Any:
+        """The specification curve of ``outcome`` (a figure that shows inline in Jupyter)."""
+        from tipcausal.sweeps.curve import curve_figure
+
+        if outcome not in self.plan.settings.outcomes:
+            raise ValueError(f"{outcome!r} is not among the sweep's outcomes {', '.join(self.plan.settings.outcomes)}")
+        return curve_figure(self.frame[self.frame["outcome"] == outcome], self.plan.settings.varied, family,
+                            title=outcome)
+
+    def _repr_html_(self) -> str:
+        from tipcausal.core.htmltable import html_table
+
+        counts = self.frame["status"].value_counts().to_dict()
+        rows = [("specifications", len(self.plan.points)), ("outcomes", self.plan.settings.outcomes),
+                ("choices varied", self.plan.settings.varied or "none"),
+                ("fits", ", ".join(f"{v} {k}" for k, v in counts.items())),
+                ("null replicates", self.plan.settings.null_count), ("page", str(self.html_path))]
+        return html_table(rows, caption="Specification sweep") + self.summary().to_html(index=False, na_rep="n/a")
 
 
 def sweep_store(study: Study, store: str | None) -> FitStore:
@@ -120,12 +155,14 @@ def dry_run(study: Study | str | Path | None = None, *, store: str | None = None
     """Plan and validate the sweep without fitting (invalid specifications are listed, not raised, unless
     ``skip_invalid`` is False)."""
     study = study if isinstance(study, Study) else load_study(study)
-    plan, _ = _plan(study, skip_invalid, progress)
+    plan, prepared = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
-    stored = sum(st.has(t.key) for t in plan.tasks)
+    nulls = [t for rep in range(1, plan.settings.null_count + 1) for t in null_tasks(plan, prepared.panel, rep)]
+    tasks = plan.tasks + nulls
+    stored = sum(st.has(t.key) for t in tasks)
     n = workers or default_workers()
-    estimate = (len(plan.tasks) - stored) * _fit_seconds(st, plan) / n
-    return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n)
+    estimate = (len(tasks) - stored) * _fit_seconds(st, plan) / n
+    return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n, null_fits=len(nulls))
 
 
 def _table(plan: SweepPlan, results: dict[str, Any]) -> tuple[pd.DataFrame, dict[tuple[str, str], Any]]:
@@ -139,7 +176,20 @@ def _table(plan: SweepPlan, results: dict[str, Any]) -> tuple[pd.DataFrame, dict
     return sweep_frame(rows, tuple(plan.settings.choices)), pointwise
 
 
-def _analysis(frame: pd.DataFrame, plan: SweepPlan, pointwise: dict[tuple[str, str], Any]) -> dict[str, Any]:
+def _null_table(plan: SweepPlan, nulls: list[list[FitTask]], results: dict[str, Any]) -> pd.DataFrame | None:
+    """The null refits' rows (the sweep table's columns plus ``null_rep``), or None without null refits."""
+    if not nulls:
+        return None
+    labels = {p.spec_id: p for p in plan.points}
+    rows = [{**results[t.key].row, "spec_label": labels[t.spec_id].label, **labels[t.spec_id].choices, "null_rep": rep}
+            for rep, tasks in enumerate(nulls, 1) for t in tasks]
+    frame = sweep_frame(rows, tuple(plan.settings.choices))
+    frame["null_rep"] = [r["null_rep"] for r in rows]
+    return frame
+
+
+def _analysis(frame: pd.DataFrame, plan: SweepPlan, pointwise: dict[tuple[str, str], Any],
+              null: pd.DataFrame | None = None) -> dict[str, Any]:
     from tipcausal.sweeps.analysis import decision_importance, joint_summary, stacking_weights
 
     out = {}
@@ -148,7 +198,8 @@ def _analysis(frame: pd.DataFrame, plan: SweepPlan, pointwise: dict[tuple[str, s
         ok = part[part["status"] == "ok"].set_index("spec_id")
         stack = {sid: v for (sid, o), v in pointwise.items() if o == outcome and sid in ok.index}
         effects = {sid: (float(ok.loc[sid, "pge_mean"]), float(ok.loc[sid, "pge_p_positive"])) for sid in stack}
-        out[outcome] = {"joint": joint_summary(part, "pge"),
+        out[outcome] = {"joint": joint_summary(part, "pge", null=None if null is None else
+                                                null[null["outcome"] == outcome]),
                         "importance": decision_importance(part, plan.settings.varied).to_dict("records"),
                         "stacking": stacking_weights(stack, effects)}
     return out
@@ -165,18 +216,22 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     out_dir = check_output_dir(out if out is not None else Path(study.output_dir) / "sweep")
     plan, prepared = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
-    tasks = plan.tasks
+    nulls = [null_tasks(plan, prepared.panel, rep) for rep in range(1, plan.settings.null_count + 1)]
+    tasks = plan.tasks + [t for rep in nulls for t in rep]
     stored = sum(st.has(t.key) for t in tasks)
     say = progress or (lambda _msg: None)
-    say(f"[sweep] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s): {len(tasks)} fits, "
-        f"{stored} already in the store {st.root}")
+    say(f"[sweep] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s): "
+        f"{len(plan.tasks)} fits" + (f" + {len(tasks) - len(plan.tasks)} null refits ({len(nulls)} replicate(s) "
+                                     "with consultation permuted within country)" if nulls else "")
+        + f", {stored} already in the store {st.root}")
     chains = tasks[0].settings.chains
     with dask_client(scheduler, workers=workers, chains=chains, security=security) as client:
         say(f"[sweep] Dask scheduler {client.scheduler.address}, {len(client.scheduler_info()['workers'])} worker(s)")
         results = run_tasks(client, tasks, str(Path(st.root).resolve()), say)
         memory = worker_peak_memory(client)
     frame, pointwise = _table(plan, results)
-    analysis = _analysis(frame, plan, pointwise)
+    null = _null_table(plan, nulls, results)
+    analysis = _analysis(frame, plan, pointwise, null)
     wall = time.perf_counter() - started
     meta = {"title": f"Specification sweep: {study.title or study.name}", "study": study.name,
             "source": study.source, "tipcausal": __version__, "seed": plan.settings.seed,
@@ -197,11 +252,14 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     with staged_run(out_dir) as staging:
         frame.to_parquet(staging / "sweep.parquet", index=False)
         frame.to_csv(staging / "sweep.csv", index=False)
+        if null is not None:
+            null.to_parquet(staging / "sweep_null.parquet", index=False)
         io.write_json_atomic(staging / "sweep.json", document)
-        html = render_sweep_page(frame, plan.settings.varied, plan.settings.outcomes, meta, pointwise=pointwise)
+        html = render_sweep_page(frame, plan.settings.varied, plan.settings.outcomes, meta, nulls=null,
+                                 pointwise=pointwise)
         io.write_text_atomic(staging / "sweep.html", html)
     say(f"[sweep] wrote {out_dir / 'sweep.html'}, sweep.parquet, sweep.csv and sweep.json ({wall:.0f} s)")
-    return SweepRun(frame=frame, plan=plan, out_dir=out_dir, document=document, pointwise=pointwise)
+    return SweepRun(frame=frame, plan=plan, out_dir=out_dir, document=document, pointwise=pointwise, null=null)
 
 
 def _dag_hash(name: str) -> str:

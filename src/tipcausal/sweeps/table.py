@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 #: Every choice a sweep can vary, in the order of the table's columns and the indicator panel.
-CHOICES = ("dag", "adjustment", "likelihood", "pooling", "country_slopes", "year_effects", "lagged_treatment",
-           "measurement_error", "priors", "years", "leave_out")
+CHOICES = ("dag", "adjustment", "likelihood", "pooling", "within_between", "country_slopes", "year_effects",
+           "lagged_treatment", "measurement_error", "priors", "years", "leave_out")
 
 #: Summary statistics of each effect family (posterior mean, median, equal-tailed 90% and 50% bounds, P(> 0)).
 STATS = ("mean", "median", "q05", "q25", "q75", "q95", "p_positive")
