@@ -240,7 +240,7 @@ def design(
     security: Annotated[Optional[Path], typer.Option(help="YAML file of distributed.Security arguments for a TLS "
                                                           "scheduler.")] = None,
 ) -> None:
-    """Design diagnosis: the sweep's specifications fitted on panels simulated from the study's structural model
+    """Design diagnosis: the sweep's specifications fitted on panels simulated from the default DAG's structural model
     with known effects; bias, RMSE, 90% coverage and power per specification (design.csv, design.html)."""
     try:
         say = lambda m: console.print(m, highlight=False, markup=False)  # noqa: E731

@@ -126,7 +126,7 @@ def test_external_scheduler_with_a_worker_killed_mid_fit_gives_the_same_table(st
             except BaseException as exc:  # reported by the main thread
                 outcome["error"] = exc
 
-        thread = threading.Thread(target=sweep)
+        thread = threading.Thread(target=sweep, daemon=True)
         thread.start()
         # kill the worker process holding a fit, once it has held it for a while (mid-fit)
         busy: dict = {}
@@ -139,12 +139,10 @@ def test_external_scheduler_with_a_worker_killed_mid_fit_gives_the_same_table(st
             return False
 
         _wait_for(holding, 180, "a worker to start a fit")
-        time.sleep(1.0)
+        time.sleep(1.0)  # into the fit
+        _wait_for(holding, 180, "a worker holding a fit")  # still (or again) holding one, just before the kill
         pids = monitor.run(os.getpid)  # worker address -> its process id
-        pid = pids[busy["worker"]]
-        held = monitor.processing().get(busy["worker"], ())
-        os.kill(pid, signal.SIGKILL)
-        assert held, "the worker was killed while it held a fit"
+        os.kill(pid := pids[busy["worker"]], signal.SIGKILL)
         thread.join(timeout=600)
         assert not thread.is_alive(), "the sweep did not finish after the worker was killed"
         if "error" in outcome:

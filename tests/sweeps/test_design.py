@@ -60,6 +60,15 @@ def test_simulated_fits_carry_the_truth_on_their_own_rows():
         rows = bind_data(f.task.panel, f.task.spec).rows
         assert len(rows) > 0
         assert math.isfinite(f.truth["truth_es"]) and math.isfinite(f.truth["truth_pge"])
+    # on every row of a panel and in its own units, the truth is the simulation's own average effect
+    from tipcausal.simulation.structural import simulate_panel
+
+    sim = simulate_panel(11)
+    whole = sim.true_average("prosecution", sim.panel.frame, 4)
+    assert whole["expected_score"] == pytest.approx(sim.truth["effects"]["prosecution"]["expected_score"])
+    assert whole["p_score_ge_4"] == pytest.approx(sim.truth["effects"]["prosecution"]["p_score_ge_4"])
+    double = sim.true_average("prosecution", sim.panel.frame, 4, scale=2.0)
+    assert abs(double["p_score_ge_4"]) > abs(whole["p_score_ge_4"])
     # the same simulations again (content-derived): the same fits, the same keys
     _, again = plan_design(_study(), settings)
     assert [f.task.key for f in again] == [f.task.key for f in fits]

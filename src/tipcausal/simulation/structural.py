@@ -127,13 +127,15 @@ class SimulatedPanel:
         return {p: _effects_from_latent(latent, p, np.asarray(self.truth["cutpoints"][p]))
                 for p in OUTCOMES}
 
-    def true_average(self, outcome: str, rows: pd.DataFrame, threshold: int = 4) -> dict[str, float]:
-        """The true average effect of +1 SD consultation over ``rows`` (country, year) on ``outcome``'s expected
+    def true_average(self, outcome: str, rows: pd.DataFrame, threshold: int = 4, scale: float = 1.0
+                     ) -> dict[str, float]:
+        """The true average effect of raising consultation by ``scale`` panel SDs (a fit's +1 SD over its own rows
+        is ``its SD / truth["treatment_sd"]`` of them) over ``rows`` (country, year) on ``outcome``'s expected
         score and on P(score >= ``threshold``): the estimands of a fit on those rows."""
         latent = self.latent.merge(rows[["country", "year"]], on=["country", "year"], how="inner")
         cut = np.asarray(self.truth["cutpoints"][outcome])
         eta = latent[f"eta_{outcome}"].to_numpy()
-        shifted = eta + latent[f"slope_{outcome}"].to_numpy()
+        shifted = eta + scale * latent[f"slope_{outcome}"].to_numpy()
         return {"expected_score": float((expected_score(shifted, cut) - expected_score(eta, cut)).mean()),
                 f"p_score_ge_{threshold}": float((prob_score_at_least(shifted, cut, threshold)
                                                   - prob_score_at_least(eta, cut, threshold)).mean())}

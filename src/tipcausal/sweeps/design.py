@@ -138,9 +138,16 @@ def _sim_seed(settings: DesignSettings, i: int) -> int:
 
 
 def _truth(sim: SimulatedPanel, task: FitTask) -> dict[str, float]:
-    rows = bind_data(task.panel, task.spec).rows
+    """The true average effects of +1 SD consultation over the fit's own rows, in the fit's units (its SD of
+    consultation over those rows, not the full panel's). With a lagged treatment this is the same-year effect of
+    the simulation (which has no lagged effect). NaN when the fit cannot bind (it then fails as a fit)."""
+    try:
+        data = bind_data(task.panel, task.spec)
+    except InputError:
+        return {"truth_es": math.nan, "truth_pge": math.nan}
     threshold = task.spec.collapse_threshold if task.spec.family.binary else 4
-    truth = sim.true_average(task.outcome, rows, threshold)
+    scale = data.treatment_sd / float(sim.truth["treatment_sd"])
+    truth = sim.true_average(task.outcome, data.rows, threshold, scale=scale)
     return {"truth_es": truth["expected_score"], "truth_pge": truth[f"p_score_ge_{threshold}"]}
 
 
@@ -148,7 +155,8 @@ def plan_design(study: Study, settings: DesignSettings, progress: Say | None = N
                 ) -> tuple[SweepPlan, list[SimulatedFit]]:
     """The sweep's plan (validated on the first simulated panel) and every fit of every simulation."""
     if settings.sweep is not None:  # the design's own choices replace [sweep]'s (its seed and sampler are kept)
-        kept = {k: v for k, v in (study.tables.get("sweep") or {}).items() if k in ("seed", "sampler")}
+        kept = {k: v for k, v in (study.tables.get("sweep") or {}).items()
+                if k in ("seed", "sampler", "outcomes", "prior_sets", "collapse_threshold")}
         study = replace(study, tables={**study.tables, "sweep": {**kept, **settings.sweep}})
     sweep = parse_sweep(study)
     if settings.outcomes is not None:
@@ -173,8 +181,8 @@ def _mcse_share(p: float, n: int) -> float:
 
 def diagnose(fits: pd.DataFrame) -> pd.DataFrame:
     """Per specification, outcome and estimand (``expected_score``, ``p_score_ge_T``): bias, RMSE, coverage of the
-    90% interval, power, with Monte Carlo standard errors, over the fits that passed the gate. ``coverage_ok``:
-    coverage within 1.96 Monte Carlo SEs (at the nominal rate) of 90%."""
+    90% interval, power, with Monte Carlo standard errors (of the bias, the coverage and the power), over the fits
+    that passed the gate. ``coverage_ok``: coverage within 1.96 Monte Carlo SEs at the nominal rate of 90%."""
     out = []
     for (spec_id, outcome), group in fits.groupby(["spec_id", "outcome"], sort=False):
         ok = group[group["status"] == "ok"]
@@ -200,7 +208,7 @@ def diagnose(fits: pd.DataFrame) -> pd.DataFrame:
                 "bias": float(err.mean()) if n else math.nan,
                 "bias_mcse": float(err.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan,
                 "rmse": float(np.sqrt((err ** 2).mean())) if n else math.nan,
-                "coverage": coverage, "coverage_mcse": _mcse_share(NOMINAL, n),
+                "coverage": coverage, "coverage_mcse": _mcse_share(coverage, n) if n else math.nan,
                 "coverage_ok": bool(n and abs(coverage - NOMINAL) <= 1.96 * _mcse_share(NOMINAL, n)),
                 "power": float(detected.mean()) if n else math.nan,
                 "power_mcse": _mcse_share(float(detected.mean()), n) if n else math.nan})

@@ -34,14 +34,14 @@ def design_figure(summary: pd.DataFrame, outcome: str) -> InlineFigure:
     ax_bias.errorbar(part["bias"], y, xerr=2 * part["bias_mcse"].fillna(0), fmt="o", color="#1f4e79", capsize=3)
     ax_bias.axvline(0, color="#7f8c8d", lw=1)
     ax_bias.set_yticks(y, labels, fontsize=8)
-    ax_bias.set_xlabel("bias of the posterior mean (+- 2 Monte Carlo SE)")
+    ax_bias.set_xlabel("bias of the posterior mean (+- 2 MC SE)", fontsize=9)
     ax_cov.errorbar(part["coverage"], y, xerr=1.96 * part["coverage_mcse"].fillna(0), fmt="none", ecolor="#34495e",
-                    capsize=3)
+                    capsize=3)  # the observed coverage's MC interval; green/red: within 1.96 nominal MC SEs of 90%
     for yi, r in zip(y, part.itertuples()):
         ax_cov.plot(r.coverage, yi, "s", color="#1e8449" if r.coverage_ok else "#c0392b")
     ax_cov.axvline(NOMINAL, color="#7f8c8d", lw=1, ls="--")
     ax_cov.set_xlim(0, 1.02)
-    ax_cov.set_xlabel("coverage of the 90% interval (green: within MC error of 90%)")
+    ax_cov.set_xlabel("90% interval coverage\n(green: within MC error of 90%)", fontsize=9)
     fig.suptitle(f"Design diagnosis: {outcome}", fontsize=11)
     fig.tight_layout()
     return fig
