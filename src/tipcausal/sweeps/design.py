@@ -39,7 +39,7 @@ from tipcausal.simulation.structural import SimulatedPanel, SimulationConfig, si
 from tipcausal.study.config import SimulatedData, Study, load_study
 from tipcausal.study.runner import prepare
 from tipcausal.sweeps.definition import SAMPLER_KEYS, FitTask, SweepPlan, parse_sweep, plan_sweep, tasks_on
-from tipcausal.sweeps.engine import dask_client, run_tasks, worker_peak_memory
+from tipcausal.sweeps.engine import fit_on_cluster
 from tipcausal.sweeps.runner import sweep_store
 from tipcausal.sweeps.table import sweep_frame
 
@@ -263,9 +263,8 @@ def run_design(study: Study | str | Path | None = None, *, sims: int | None = No
     stored = sum(st.has(t.key) for t in tasks)
     say(f"[design] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s) x {settings.sims} "
         f"simulated panels ({settings.n_countries} countries): {len(tasks)} fits, {stored} already in the store")
-    with dask_client(scheduler, workers=workers, chains=tasks[0].settings.chains, security=security) as client:
-        results = run_tasks(client, tasks, str(Path(st.root).resolve()), say)
-        memory = worker_peak_memory(client)
+    results, memory = fit_on_cluster(tasks, str(Path(st.root).resolve()), scheduler=scheduler, workers=workers,
+                                     security=security, say=say)
     points = {p.spec_id: p for p in plan.points}
     rows = [{**results[f.task.key].row, "spec_label": points[f.task.spec_id].label,
              **points[f.task.spec_id].choices, "sim": f.sim, **f.truth} for f in planned]

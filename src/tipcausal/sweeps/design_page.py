@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tipcausal.core.figure import InlineFigure
 from tipcausal.report.figures import to_data_uri
 from tipcausal.sweeps.design import NOMINAL
-from tipcausal.sweeps.page import effect, percent, plain
+from tipcausal.sweeps.page import effect, percent, plain, template_environment
 
 ESTIMAND_WORDS = {"expected_score": "the expected score"}
 
@@ -68,9 +67,8 @@ def design_sentence(summary: pd.DataFrame, outcome: str) -> str:
 
 def render_design_page(summary: pd.DataFrame, meta: Mapping[str, Any]) -> str:
     """The design page as one self-contained HTML string."""
-    env = Environment(loader=PackageLoader("tipcausal", "sweeps/templates"), autoescape=True,
-                      undefined=StrictUndefined)
-    env.filters.update(effect=effect, plain=plain, percent=percent, estimand=estimand_words)
+    env = template_environment()
+    env.filters["estimand"] = estimand_words
     outcomes = list(dict.fromkeys(summary["outcome"]))
     sections = [{"outcome": o, "sentence": design_sentence(summary, o),
                  "figure": to_data_uri(design_figure(summary, o)),

@@ -126,3 +126,15 @@ def worker_peak_memory(client: Any) -> dict[str, float]:
         return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
     return {str(k): float(v) for k, v in client.run(peak).items()}
+
+
+def fit_on_cluster(tasks: Sequence[FitTask], store_root: str, *, scheduler: str | None = None,
+                   workers: int | None = None, security: Any = None, say: Say | None = None
+                   ) -> tuple[dict[str, FitResult], dict[str, float]]:
+    """Every task on a Dask cluster (``dask_client``), through the store at ``store_root``: each result by fit
+    key, and each worker's peak resident memory in MB."""
+    with dask_client(scheduler, workers=workers, chains=tasks[0].settings.chains, security=security) as client:
+        if say is not None:
+            say(f"[sweep] Dask scheduler {client.scheduler.address}, "
+                f"{len(client.scheduler_info()['workers'])} worker(s)")
+        return run_tasks(client, tasks, store_root, say), worker_peak_memory(client)

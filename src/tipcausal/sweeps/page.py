@@ -53,7 +53,8 @@ def _cell(column: str, v: Any) -> str:
     return str(v)
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The Jinja environment of the sweep and design pages (package templates, autoescaped, number filters)."""
     env = Environment(loader=PackageLoader("tipcausal", "sweeps/templates"), autoescape=True,
                       undefined=StrictUndefined)
     env.filters.update(effect=effect, plain=plain, percent=percent)
@@ -181,7 +182,7 @@ def render_sweep_page(frame: pd.DataFrame, choices: Sequence[str], outcomes: Seq
     columns = [str(c) for c in frame.columns]
     table = [[_cell(c, v) for c, v in zip(columns, r)] for r in frame.itertuples(index=False, name=None)]
     provenance = [(str(k), _provenance_value(v)) for k, v in meta.items() if k != "title"]
-    return _environment().get_template("sweep.html.j2").render(
+    return template_environment().get_template("sweep.html.j2").render(
         title=str(meta.get("title") or "Specification sweep"), sections=sections, columns=columns, table=table,
         provenance=provenance, n_specs=int(frame["spec_id"].nunique()), choices=list(choices),
         varying=[c for c in choices if c in frame and frame[c].nunique() > 1], nulls=nulls is not None)

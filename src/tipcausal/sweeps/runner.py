@@ -29,7 +29,7 @@ from tipcausal.fitstore import FitStore, resolve_store
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.runner import prepare
 from tipcausal.sweeps.definition import FitTask, SweepPlan, null_tasks, parse_sweep, plan_sweep
-from tipcausal.sweeps.engine import dask_client, default_workers, run_tasks, worker_peak_memory
+from tipcausal.sweeps.engine import default_workers, fit_on_cluster
 from tipcausal.sweeps.table import sweep_frame
 
 Say = Callable[[str], None]
@@ -135,6 +135,11 @@ def _plan(study: Study, skip_invalid: bool, say: Say | None) -> tuple[SweepPlan,
     return plan, prepared
 
 
+def _null_replicates(plan: SweepPlan, prepared: Any) -> list[list[FitTask]]:
+    """The fits of each null replicate (``[sweep.null] count`` of them)."""
+    return [null_tasks(plan, prepared.panel, rep) for rep in range(1, plan.settings.null_count + 1)]
+
+
 def _fit_seconds(store: FitStore, plan: SweepPlan) -> float:
     """Median wall time of stored fits with the sweep's sampler length (the fallback when there are none)."""
     base = plan.tasks[0].settings
@@ -157,7 +162,7 @@ def dry_run(study: Study | str | Path | None = None, *, store: str | None = None
     study = study if isinstance(study, Study) else load_study(study)
     plan, prepared = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
-    nulls = [t for rep in range(1, plan.settings.null_count + 1) for t in null_tasks(plan, prepared.panel, rep)]
+    nulls = [t for rep in _null_replicates(plan, prepared) for t in rep]
     tasks = plan.tasks + nulls
     stored = sum(st.has(t.key) for t in tasks)
     n = workers or default_workers()
@@ -216,7 +221,7 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     out_dir = check_output_dir(out if out is not None else Path(study.output_dir) / "sweep")
     plan, prepared = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
-    nulls = [null_tasks(plan, prepared.panel, rep) for rep in range(1, plan.settings.null_count + 1)]
+    nulls = _null_replicates(plan, prepared)
     tasks = plan.tasks + [t for rep in nulls for t in rep]
     stored = sum(st.has(t.key) for t in tasks)
     say = progress or (lambda _msg: None)
@@ -224,11 +229,8 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
         f"{len(plan.tasks)} fits" + (f" + {len(tasks) - len(plan.tasks)} null refits ({len(nulls)} replicate(s) "
                                      "with consultation permuted within country)" if nulls else "")
         + f", {stored} already in the store {st.root}")
-    chains = tasks[0].settings.chains
-    with dask_client(scheduler, workers=workers, chains=chains, security=security) as client:
-        say(f"[sweep] Dask scheduler {client.scheduler.address}, {len(client.scheduler_info()['workers'])} worker(s)")
-        results = run_tasks(client, tasks, str(Path(st.root).resolve()), say)
-        memory = worker_peak_memory(client)
+    results, memory = fit_on_cluster(tasks, str(Path(st.root).resolve()), scheduler=scheduler, workers=workers,
+                                     security=security, say=say)
     frame, pointwise = _table(plan, results)
     null = _null_table(plan, nulls, results)
     analysis = _analysis(frame, plan, pointwise, null)
