@@ -11,7 +11,7 @@ from matplotlib.collections import PathCollection
 from test_analysis import LEVELS, synthetic_sweep
 from tipcausal.core.figure import InlineFigure
 from tipcausal.sweeps.analysis import decision_importance
-from tipcausal.sweeps.curve import FAILED_LABEL, curve_figure, importance_figure
+from tipcausal.sweeps.curve import FAILED_LABEL, LABEL_AFTER, curve_figure, importance_figure
 
 CHOICES = ("dag", "likelihood", "pooling", "years", "priors")
 SHIFTS = {("likelihood", "cumulative_probit"): 0.02, ("years", "2005-2013"): -0.01}
@@ -75,7 +75,10 @@ def test_curve_figure_panels(build, family):
     if len(failed):
         (fail_points,) = rest
         assert len(fail_points) == len(failed) and fail_points[:, 0].min() > ok_points[:, 0].max()
-        assert FAILED_LABEL in _texts(fig)
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert FAILED_LABEL in legend
+        # the rotated label by the divider only where enough ok columns keep it clear of the legend
+        assert (FAILED_LABEL in _texts(fig)) == (len(ok) >= LABEL_AFTER)
     else:
         assert rest == []
     # one n_obs bar per column shown
@@ -84,6 +87,17 @@ def test_curve_figure_panels(build, family):
     assert (f"Not shown: {left_out} specification(s)" in _texts(fig)) == (left_out > 0)
     if family == "es":
         assert left_out > 0  # the binary specifications
+
+
+def test_curve_with_no_ok_specification_has_no_divider_and_starts_at_the_left():
+    frame = synthetic_sweep({"likelihood": LEVELS["likelihood"]}, ("protection",), failed=[0, 1, 2], seed=2)
+    fig = curve_figure(frame, CHOICES)
+    ax = fig.axes[0]
+    (points,) = _scatter_offsets(ax)[1:] or _scatter_offsets(ax)[:1]
+    assert len(points) == 3 and points[:, 0].min() == 0  # no gap before the failed columns
+    vertical = [ln for ln in ax.get_lines() if np.ptp(ln.get_xdata()) == 0 and ln.get_linestyle() == "-"]
+    assert vertical == []  # nothing to divide
+    assert FAILED_LABEL not in _texts(fig) and "0 specification(s) in inference, 3 apart" in ax.get_title(loc="left")
 
 
 def test_curve_figure_renders_png_and_grows_with_the_sweep():

@@ -32,6 +32,7 @@ P_NORM = TwoSlopeNorm(vcenter=0.5, vmin=0.0, vmax=1.0)
 LEFT, RIGHT = 2.3, 1.0
 COLUMN = 0.11
 GAP = 2.0  # columns between the last ok specification and the first one apart
+LABEL_AFTER = 6  # ok columns needed before the rotated "failed" label clears the legend
 TOP_H, ROW_H, NOBS_H = 2.8, 0.19, 0.55
 
 
@@ -82,12 +83,13 @@ def curve_figure(frame: pd.DataFrame, choices: Sequence[str], family: str = "pge
     shown = pd.concat([ok, failed])
     n_ok, n_fail = len(ok), len(failed)
     x_ok = np.arange(n_ok, dtype=float)
-    x_fail = n_ok + GAP + np.arange(n_fail, dtype=float)
+    gap = GAP if n_ok and n_fail else 0.0
+    x_fail = n_ok + gap + np.arange(n_fail, dtype=float)
     x = np.concatenate([x_ok, x_fail])
     varying = varying_choices(shown, choices)
     levels = [(c, str(v)) for c in varying for v in pd.unique(frame[c]) if (shown[c] == v).any()]
 
-    n_cols = len(shown) + (GAP if n_fail else 0)
+    n_cols = len(shown) + gap
     width = float(np.clip(LEFT + RIGHT + COLUMN * n_cols, 7.0, 30.0))
     ind_h = ROW_H * max(len(levels), 1) + 0.1
     height = TOP_H + ind_h + NOBS_H + 1.2
@@ -109,8 +111,10 @@ def curve_figure(frame: pd.DataFrame, choices: Sequence[str], family: str = "pge
         _intervals(ax, x_fail, failed, family, ["#bdc3c7"] * n_fail, thin, thick)
         ax.scatter(x_fail, failed[f"{family}_median"].to_numpy(dtype=float), s=size, facecolors="none",
                    edgecolors=GREY, linewidths=0.9, zorder=3)
+    if n_fail and n_ok:  # a divider only between the two groups; the legend names the failed markers
         for a in (ax, ax_ind, ax_n):
             a.axvline(n_ok - 0.4, color=GREY, lw=0.9)
+    if n_fail and n_ok >= LABEL_AFTER:  # a few ok columns would put the label under the legend
         ax.text(n_ok - 0.25, 0.98, FAILED_LABEL, transform=ax.get_xaxis_transform(), rotation=90, ha="left",
                 va="top", fontsize=7, color=GREY)
     ax.axhline(0, color=GREY, lw=1, ls="--", zorder=1)
