@@ -93,7 +93,7 @@ sweep.plot_curve("prosecution")
 # ## Joint inference, decision importance, stacking
 #
 # The joint statistics (median effect across specifications, the shares with P(effect > 0) above 0.95 or below
-# 0.05, a Stouffer-style Z) are calibrated only against null refits on data with consultation permuted within
+# 0.05, a Stouffer-style Z) are calibrated only against null refits on data with consultation rotated within
 # country: set `[sweep.null] count = N` for those. Decision importance splits the curve's variance by choice;
 # stacking weights compare the specifications fitted to the same rows by their predictive accuracy.
 

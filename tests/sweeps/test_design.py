@@ -32,6 +32,14 @@ def _study(design=None, **sweep):
     ({"sampler": {"speed": 2}}, "[design].sampler has unknown key(s) speed"),
     ({"outcomes": ["corruption"]}, "outcomes must be a non-empty list among"),
     ({"n_countries": 5}, "n_countries must be an integer >= 12"),
+    ({"simulation": {"effect_sd": {"protection": -0.2}}}, "[design].simulation: effect_sd.protection must be a finite"
+                                                          " number >= 0.0, got -0.2"),
+    ({"simulation": {"effect_mean": {"prosecution": "big"}}}, "effect_mean.prosecution must be a finite number"),
+    ({"simulation": {"effect_mean": {"bribery": 0.3}}}, "effect_mean must give a number for each of prosecution"),
+    ({"simulation": {"effect_mean": 0.3}}, "effect_mean must give a number for each of prosecution"),
+    ({"simulation": {"will_time_rho": 1.0}}, "will_time_rho must be a finite number in (-1, 1), got 1.0"),
+    ({"simulation": {"will_time_sd": "some"}}, "will_time_sd must be a finite number >= 0.0"),
+    ({"simulation": {"score_shares": {"protection": [0.5, 0.5]}}}, "score_shares.protection must be five positive"),
 ])
 def test_bad_design_tables_are_refused_naming_the_key(design, message):
     with pytest.raises(InputError) as err:
@@ -116,3 +124,12 @@ def test_design_page_names_the_untrustworthy_specification():
     sentence = html.split('id="sentence-prosecution">')[1].split("</p>")[0]
     assert "Not to be trusted here: pooling=complete" in sentence
     assert "covering as they should: primary" in sentence
+
+
+def test_a_real_country_left_out_names_the_design_table_to_use():
+    study = build_study("default", data=DATA, sweep={"outcomes": ["prosecution"], "leave_out": ["none", "country:BRA"]},
+                        design={"sims": 2})  # no [design.sweep]: the design takes [sweep]'s choices
+    with pytest.raises(InputError) as err:
+        plan_design(study, parse_design(study))
+    message = str(err.value)
+    assert "has no country 'BRA'" in message and "[design.sweep]" in message

@@ -123,28 +123,35 @@ def test_named_prior_sets_and_restrictions_reach_the_specs(tmp_path, prepared):
         parse_sweep(_study(tmp_path, priors=["bad"], prior_sets={"bad": {"nope": tight["slope_sd"]}}))
 
 
-def test_null_refits_permute_consultation_within_country_on_one_panel_per_replicate(tmp_path, prepared):
-    from tipcausal.sweeps.definition import null_tasks, permuted_within_country
+@pytest.mark.parametrize("how", ["shift", "permute"])
+def test_null_refits_move_consultation_within_country_on_one_panel_per_replicate(tmp_path, prepared, how):
+    from tipcausal.sweeps.definition import null_panel, null_tasks
 
     frame = prepared.panel.frame.copy()
     frame.loc[frame.index[::17], "v2cscnsult"] = float("nan")  # some missing values: they stay where they are
     panel = replace(prepared.panel, frame=frame, hash="")
-    permuted = permuted_within_country(panel, "v2cscnsult", seed=3)
-    new = permuted.frame
+    moved = null_panel(panel, "v2cscnsult", seed=3, how=how)
+    new = moved.frame
     assert new["v2cscnsult"].isna().equals(frame["v2cscnsult"].isna())
     mean = lambda f: f.groupby("country")["v2cscnsult"].mean()  # noqa: E731
     assert np.allclose(mean(new), mean(frame))  # country means kept: only the within variation is scrambled
     assert not np.allclose(new["v2cscnsult"].fillna(0), frame["v2cscnsult"].fillna(0))
     assert new.drop(columns=["v2cscnsult"]).equals(frame.drop(columns=["v2cscnsult"]))
+    if how == "shift":  # each country's observed series, in year order, is a rotation of its own
+        series = lambda f: {c: g.sort_values("year")["v2cscnsult"].dropna().to_numpy()  # noqa: E731
+                            for c, g in f.groupby("country")}
+        old, rotated = series(frame), series(new)
+        assert all(any(np.array_equal(np.roll(old[c], k), rotated[c]) for k in range(len(old[c])))
+                   for c in old)
     # the within-country association with the outcome is gone (it is not in the original panel)
     within = lambda f: np.corrcoef(f["v2cscnsult"] - f.groupby("country")["v2cscnsult"].transform("mean"),  # noqa
                                    f["protection"] - f.groupby("country")["protection"].transform("mean"))[0, 1]
     full = prepared.panel.frame
-    shuffled = [within(permuted_within_country(prepared.panel, "v2cscnsult", seed=s).frame) for s in range(20)]
+    shuffled = [within(null_panel(prepared.panel, "v2cscnsult", seed=s, how=how).frame) for s in range(20)]
     assert abs(np.mean(shuffled)) < 3 * np.std(shuffled) / np.sqrt(20) + 0.01 and within(full) > np.max(shuffled)
 
     study = _study(tmp_path, likelihood=["cumulative_logit", "cumulative_probit"], years=["all", [2005, 2013]],
-                   outcomes=["protection"], null={"count": 2})
+                   outcomes=["protection"], null={"count": 2, "method": how})
     plan = plan_sweep(study, prepared)
     rep1, rep2 = null_tasks(plan, prepared.panel, 1), null_tasks(plan, prepared.panel, 2)
     assert [t.spec_id for t in rep1] == [t.spec_id for t in plan.tasks]
@@ -156,3 +163,25 @@ def test_null_refits_permute_consultation_within_country_on_one_panel_per_replic
     assert null_tasks(plan, prepared.panel, 1)[0].key == rep1[0].key  # content-derived: the same again
     restricted = next(t for t in rep1 if t.panel.hash not in full1)
     assert restricted.panel.frame["year"].between(2005, 2013).all()
+
+
+def test_specifications_that_are_the_same_model_share_one_fit_and_keep_their_rows(tmp_path, prepared):
+    from tipcausal.sweeps.runner import _table, dry_run
+    from tipcausal.sweeps.task import FitResult, empty_row
+
+    # "auto" under the study's own DAG is the study's adjustment set: two choices, one model
+    study = _study(tmp_path, adjustment=["study", "auto"], outcomes=["protection"])
+    plan = plan_sweep(study, prepared)
+    a, b = plan.points
+    assert a.spec_id != b.spec_id and a.tasks[0].key == b.tasks[0].key
+    dry = dry_run(study, store=str(tmp_path / "store"))
+    assert dry.shared == 1 and dry.stored == 0
+    text = dry.describe()
+    assert "(1 the same model as another specification's, fitted once)" in text
+    assert "estimated time for the 1 missing fit(s)" in text
+    # the one fit (run under a's id) fills both rows, each under its own specification's id and choices
+    results = {a.tasks[0].key: FitResult(row=empty_row(a.tasks[0], "error", "boom"), reused=False, seconds=0.0,
+                                         worker="")}
+    frame, _ = _table(plan, results)
+    assert list(frame["spec_id"]) == [a.spec_id, b.spec_id]
+    assert list(frame["adjustment"]) == ["study", "auto"]

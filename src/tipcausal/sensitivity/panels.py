@@ -28,19 +28,34 @@ def _row_positions(panel: Panel, rows: pd.DataFrame) -> np.ndarray:
     return index.get_indexer(pd.MultiIndex.from_frame(rows[["country", "year"]]))
 
 
-def permute_within_country(panel: Panel, rows: pd.DataFrame, columns: list[str], rng: np.random.Generator) -> Panel:
-    """``columns`` (the treatment, with its measurement SD if any) shuffled jointly among each country's model
-    rows: country means are unchanged, the within-country association with the outcome is broken."""
+REARRANGEMENTS = ("permute", "shift")
+
+
+def permute_within_country(panel: Panel, rows: pd.DataFrame, columns: list[str], rng: np.random.Generator, *,
+                           how: str = "permute") -> Panel:
+    """``columns`` (the treatment, with its measurement SD if any) moved jointly among each country's model rows:
+    country means are unchanged, the within-country association with the outcome is broken. ``how="permute"``
+    shuffles them; ``how="shift"`` rotates each country's series, in year order, by a random number of its rows
+    (uniform over 0 .. n-1, the rotation group, so no direction is favoured), which keeps the series' serial
+    dependence (its wrap-around joins its last year to its first)."""
+    if how not in REARRANGEMENTS:
+        raise ValueError(f"how must be one of {', '.join(REARRANGEMENTS)}, got {how!r}")
     frame = panel.frame.copy()
     pos = _row_positions(panel, rows)
     countries = rows["country"].to_numpy()
+    years = rows["year"].to_numpy()
     values = frame.loc[pos, columns].to_numpy()
     out = values.copy()
     for c in np.unique(countries):
         idx = np.flatnonzero(countries == c)
-        out[idx] = values[rng.permutation(idx)]
+        if how == "permute":
+            out[idx] = values[rng.permutation(idx)]
+        else:
+            idx = idx[np.argsort(years[idx], kind="stable")]
+            out[idx] = values[np.roll(idx, int(rng.integers(len(idx))))]
     frame.loc[pos, columns] = out
-    return _with_frame(panel, frame, "placebo: treatment permuted within country")
+    what = "permuted" if how == "permute" else "rotated"
+    return _with_frame(panel, frame, f"placebo: treatment {what} within country")
 
 
 def permute_between_within_region(panel: Panel, rows: pd.DataFrame, column: str,

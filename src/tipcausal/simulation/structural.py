@@ -104,9 +104,49 @@ class SimulationConfig:
     will_time_rho: float = 0.7
     observed_share_after_entry: float = 0.99
 
+    def __post_init__(self) -> None:
+        """Refuse values the simulator cannot use (ValueError naming the field and the value)."""
+        _check_config(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-able)."""
         return asdict(self)
+
+
+_PER_P_FLOATS = {"effect_mean": None, "effect_sd": 0.0, "will_loading": None, "country_sd": 0.0, "year_trend": None}
+_SCALARS = {"consultation_mean": (None, None), "consultation_sd": (0.0, None), "consultation_within_sd": (0.0, None),
+            "will_time_sd": (0.0, None), "will_time_rho": (-1.0, 1.0), "observed_share_after_entry": (0.0, 1.0)}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _check_config(cfg: SimulationConfig) -> None:
+    if not isinstance(cfg.n_countries, int) or isinstance(cfg.n_countries, bool) or cfg.n_countries < 1:
+        raise ValueError(f"n_countries must be a positive integer, got {cfg.n_countries!r}")
+    for name, floor in _PER_P_FLOATS.items():
+        table = getattr(cfg, name)
+        if not isinstance(table, dict) or set(table) != set(OUTCOMES):
+            raise ValueError(f"{name} must give a number for each of {', '.join(OUTCOMES)}, got {table!r}")
+        for p, v in table.items():
+            if not _number(v) or (floor is not None and v < floor):
+                raise ValueError(f"{name}.{p} must be a finite number" + (f" >= {floor}" if floor is not None else "")
+                                 + f", got {v!r}")
+    shares = cfg.score_shares
+    if not isinstance(shares, dict) or set(shares) != set(OUTCOMES):
+        raise ValueError(f"score_shares must give five shares for each of {', '.join(OUTCOMES)}, got {shares!r}")
+    for p, v in shares.items():
+        if (not isinstance(v, (list, tuple)) or len(v) != 5 or not all(_number(x) and x > 0 for x in v)
+                or abs(sum(v) - 1.0) > 0.01):
+            raise ValueError(f"score_shares.{p} must be five positive shares of scores 1-5 summing to 1 (within 0.01), got {v!r}")
+    for name, (lo, hi) in _SCALARS.items():
+        v = getattr(cfg, name)
+        if not _number(v) or (lo is not None and v < lo) or (hi is not None and v > hi) \
+                or (name == "will_time_rho" and abs(v) >= 1) or (name == "observed_share_after_entry" and v <= 0):
+            bounds = {"will_time_rho": " in (-1, 1)", "observed_share_after_entry": " in (0, 1]"}.get(
+                name, f" >= {lo}" if lo is not None else "")
+            raise ValueError(f"{name} must be a finite number{bounds}, got {v!r}")
 
 
 @dataclass(frozen=True)

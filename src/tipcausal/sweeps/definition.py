@@ -39,6 +39,7 @@ from tipcausal.fit import fit_key
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
 from tipcausal.models.spec import ModelSpec, Prior
+from tipcausal.sensitivity.panels import REARRANGEMENTS, permute_within_country
 from tipcausal.sweeps.table import CHOICES
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ if TYPE_CHECKING:
 KEYS = {*CHOICES, "outcomes", "seed", "exclude", "collapse_threshold", "prior_sets", "sampler", "null"}
 SAMPLER_KEYS = {"draws", "tune", "chains", "target_accept"}
 BINARY = "binary_logit"
-#: refits on data with consultation permuted within country, per specification, for the joint test's null
+#: refits on data with consultation moved within country, per specification, for the joint test's null
 DEFAULT_NULL_COUNT = 0
+#: how it is moved: rotated in year order ("shift", keeps its serial dependence) or shuffled ("permute")
+DEFAULT_NULL_METHOD = "shift"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class SweepSettings:
     sampler: dict[str, Any]
     null_count: int
     collapse_threshold: int
+    null_method: str = "shift"
 
     @property
     def varied(self) -> tuple[str, ...]:
@@ -84,7 +88,7 @@ class SweepSettings:
                 "outcomes": list(self.outcomes), "exclude": [{k: sorted(v) for k, v in r.items()} for r in self.exclude],
                 "priors": {n: {k: {"dist": p.dist, "params": p.params} for k, p in s.items()}
                            for n, s in self.prior_sets.items()},
-                "sampler": self.sampler, "null_count": self.null_count,
+                "sampler": self.sampler, "null_count": self.null_count, "null_method": self.null_method,
                 "collapse_threshold": self.collapse_threshold}
 
 
@@ -313,11 +317,18 @@ def parse_sweep(study: Study) -> SweepSettings:
     except InputError as exc:
         raise InputError(f"{study.source}: [sweep.sampler]: {exc}") from None
     null = raw.get("null", {})
-    count = null.get("count", DEFAULT_NULL_COUNT) if isinstance(null, dict) else null
+    if not isinstance(null, dict) or set(null) - {"count", "method"}:
+        raise InputError(f"{study.source}: [sweep.null] must be a table with keys count and method, got {null!r}")
+    count = null.get("count", DEFAULT_NULL_COUNT)
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
         raise InputError(f"{study.source}: [sweep.null] count must be an integer >= 0, got {count!r}")
+    method = null.get("method", DEFAULT_NULL_METHOD)
+    if method not in REARRANGEMENTS:
+        raise InputError(f"{study.source}: [sweep.null] method must be one of {', '.join(REARRANGEMENTS)}, "
+                         f"got {method!r}")
     return SweepSettings(seed=seed, choices=choices, outcomes=outcomes, exclude=tuple(exclude),
-                         prior_sets=prior_sets, sampler=sampler, null_count=count, collapse_threshold=threshold)
+                         prior_sets=prior_sets, sampler=sampler, null_count=count, collapse_threshold=threshold,
+                         null_method=method)
 
 
 def derived_seed(sweep_seed: int, spec: ModelSpec, panel: Panel) -> int:
@@ -340,19 +351,16 @@ def _restricted(panel: Panel, years: tuple[int, int] | None, leave_out: tuple[st
                    hash="", kept=None)
 
 
-def permuted_within_country(panel: Panel, treatment: str, seed: int) -> Panel:
+def null_panel(panel: Panel, treatment: str, seed: int, how: str = "shift") -> Panel:
     """The panel with ``treatment`` (and its companion columns ``<treatment>_*``, such as its measurement SD)
-    permuted among each country's years where it is observed: the within-country effect is removed, country means,
-    missingness and every other column are kept (the joint test's null data)."""
-    frame = panel.frame.copy()
-    columns = [treatment, *(c for c in frame.columns if c.startswith(f"{treatment}_"))]
-    rng = np.random.default_rng(seed)
-    observed = frame[treatment].notna()
-    for _, index in frame[observed].groupby("country", sort=True).groups.items():
-        rows = np.asarray(index)
-        frame.loc[rows, columns] = frame.loc[rng.permutation(rows), columns].to_numpy()
-    return replace(panel, frame=frame, source=f"{panel.source} [{treatment} permuted within country, seed {seed}]",
-                   hash="", kept=None)
+    rotated (``how="shift"``) or shuffled (``"permute"``) among each country's years where it is observed: the
+    within-country effect is removed, country means, missingness and every other column are kept (the joint
+    test's null data)."""
+    columns = [treatment, *(c for c in panel.frame.columns if c.startswith(f"{treatment}_"))]
+    rows = panel.frame.loc[panel.frame[treatment].notna(), ["country", "year"]]
+    moved = permute_within_country(panel, rows, columns, np.random.default_rng(seed), how=how)
+    word = "rotated" if how == "shift" else "permuted"
+    return replace(moved, source=f"{panel.source} [{treatment} {word} within country, seed {seed}]")
 
 
 def tasks_on(plan: SweepPlan, panel: Panel) -> list[FitTask]:
@@ -372,9 +380,10 @@ def tasks_on(plan: SweepPlan, panel: Panel) -> list[FitTask]:
 
 def null_tasks(plan: SweepPlan, panel: Panel, rep: int) -> list[FitTask]:
     """The fits of null replicate ``rep`` (1, 2, ...): every valid specification refitted on one panel with the
-    treatment permuted within country (the same permuted panel for every specification, restricted as each says)."""
+    treatment rotated or permuted within country (``[sweep.null] method``; the same null panel for every
+    specification, restricted as each says)."""
     seed = int(hash_json({"sweep_seed": plan.settings.seed, "null_rep": rep})[:8], 16) % (2 ** 31 - 1)
-    return tasks_on(plan, permuted_within_country(panel, plan.tasks[0].spec.treatment, seed))
+    return tasks_on(plan, null_panel(panel, plan.tasks[0].spec.treatment, seed, plan.settings.null_method))
 
 
 def _check_restrictions(settings: SweepSettings, panel: Panel, study: Study) -> None:

@@ -29,8 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tipcausal import __version__
-from tipcausal.core import io, provenance
+from tipcausal.core import io
 from tipcausal.core.errors import InputError
 from tipcausal.core.provenance import hash_json
 from tipcausal.core.rundir import check_output_dir, staged_run
@@ -40,7 +39,7 @@ from tipcausal.study.config import SimulatedData, Study, load_study
 from tipcausal.study.runner import prepare
 from tipcausal.sweeps.definition import SAMPLER_KEYS, FitTask, SweepPlan, parse_sweep, plan_sweep, tasks_on
 from tipcausal.sweeps.engine import fit_on_cluster
-from tipcausal.sweeps.runner import sweep_store
+from tipcausal.sweeps.runner import run_provenance, sweep_store
 from tipcausal.sweeps.table import sweep_frame
 
 Say = Callable[[str], None]
@@ -70,7 +69,7 @@ class DesignSettings:
         merged = {}
         for k, v in self.simulation.items():
             current = getattr(base, k)
-            merged[k] = {**current, **v} if isinstance(current, dict) else v
+            merged[k] = {**current, **v} if isinstance(current, dict) and isinstance(v, dict) else v
         return replace(base, **merged)
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,7 +165,13 @@ def plan_design(study: Study, settings: DesignSettings, progress: Say | None = N
                                                          n_countries=settings.n_countries)), progress)
     config = settings.config()
     sims = [simulate_panel(_sim_seed(settings, i), config) for i in range(1, settings.sims + 1)]
-    plan = plan_sweep(study, replace(prepared, panel=sims[0].panel, simulation=sims[0]), sweep)
+    try:
+        plan = plan_sweep(study, replace(prepared, panel=sims[0].panel, simulation=sims[0]), sweep)
+    except InputError as exc:
+        if settings.sweep is not None:
+            raise
+        raise InputError(f"{exc} (the design fits [sweep]'s choices on simulated panels, whose countries and "
+                         "years are the simulator's: give the design its own choices in [design.sweep])") from None
     if not plan.points:
         reasons = "; ".join(b.describe() for b in plan.invalid)
         raise InputError(f"{study.source}: [sweep]: no specification can be fitted on the simulated panels: {reasons}")
@@ -258,6 +263,8 @@ def run_design(study: Study | str | Path | None = None, *, sims: int | None = No
     out_dir = check_output_dir(out if out is not None else Path(study.output_dir) / "design")
     say = progress or (lambda _msg: None)
     plan, planned = plan_design(study, settings, progress)
+    for b in plan.invalid:
+        say(f"[design] skipped (invalid): {b.describe()}")
     st = sweep_store(study, store)
     tasks = [f.task for f in planned]
     stored = sum(st.has(t.key) for t in tasks)
@@ -266,21 +273,21 @@ def run_design(study: Study | str | Path | None = None, *, sims: int | None = No
     results, memory = fit_on_cluster(tasks, str(Path(st.root).resolve()), scheduler=scheduler, workers=workers,
                                      security=security, say=say)
     points = {p.spec_id: p for p in plan.points}
-    rows = [{**results[f.task.key].row, "spec_label": points[f.task.spec_id].label,
+    rows = [{**results[f.task.key].row, "spec_id": f.task.spec_id, "spec_label": points[f.task.spec_id].label,
              **points[f.task.spec_id].choices, "sim": f.sim, **f.truth} for f in planned]
     frame = sweep_frame(rows, tuple(plan.settings.choices))
     for column in ("sim", "truth_es", "truth_pge"):
         frame[column] = [r[column] for r in rows]
     summary = diagnose(frame)
-    meta = {"title": f"Design diagnosis: {study.title or study.name}", "study": study.name, "source": study.source,
-            "tipcausal": __version__, "design": settings.to_dict(), "simulation": settings.config().to_dict(),
-            "sampler": tasks[0].settings.to_dict() | {"seed": "derived per fit"}, "store": str(st.root),
-            "scheduler": scheduler or "embedded local cluster", "fits": len(tasks),
-            "reused": sum(r.reused for r in results.values()), "wall_s": round(time.perf_counter() - started, 1),
-            "worker_peak_rss_mb": memory, "versions": provenance.library_versions(), "created": provenance.utc_now()}
+    panels = sorted({f.task.panel.hash for f in planned})
+    meta = run_provenance(f"Design diagnosis: {study.title or study.name}", study, plan, tasks, st, scheduler,
+                          results, memory, started, seed=settings.seed,
+                          data_hash=hash_json(panels), data_source=f"{len(panels)} simulated panels (hash of their "
+                          f"hashes)", design=settings.to_dict(), simulation=settings.config().to_dict())
     document = {"summary": json.loads(summary.to_json(orient="records")),  # NaN (no ok fit) as null
                 "specifications": [{"spec_id": p.spec_id, "label": p.label, "choices": p.choices} for p in plan.points],
-                "provenance": meta}
+                "invalid": [{"choices": b.choices, "reason": b.reason} for b in plan.invalid],
+                "excluded": plan.excluded, "provenance": meta}
     from tipcausal.sweeps.design_page import render_design_page
 
     with staged_run(out_dir) as staging:

@@ -74,10 +74,12 @@ def _eta(seconds: float) -> str:
 
 def run_tasks(client: Any, tasks: Sequence[FitTask], store_root: str, say: Say | None = None
               ) -> dict[str, FitResult]:
-    """Run every task on ``client``'s cluster; returns each task's result by fit key. Progress (done, running,
+    """Run every distinct task on ``client``'s cluster (tasks with the same fit key run once); returns each
+    result by fit key. Progress (done, running,
     failed, remaining, ETA) goes to ``say``; Ctrl-C cancels what is still queued and re-raises."""
     from distributed import as_completed
 
+    tasks = list({t.key: t for t in tasks}.values())  # specifications that reduce to the same fit share it
     futures = {client.submit(run_fit, t, store_root, key=f"tipcausal-fit-{t.key}", pure=False, retries=1): t
                for t in tasks}
     results: dict[str, FitResult] = {}

@@ -47,19 +47,21 @@ class DryRun:
     estimate_s: float
     workers: int
     null_fits: int = 0
+    shared: int = 0  # fits that another specification's identical model (same fit key) already counts
 
     def describe(self) -> str:
         """The specifications, one per line, then the counts and the estimate."""
         total = len(self.plan.tasks) + self.null_fits
         nulls = f" + {self.null_fits} null refits" if self.null_fits else ""
+        same = f" ({self.shared} the same model as another specification's, fitted once)" if self.shared else ""
         lines = [f"{len(self.plan.points)} specification(s) x {len(self.plan.settings.outcomes)} outcome(s) = "
-                 f"{len(self.plan.tasks)} fits{nulls}; {self.stored} already in the store; {self.plan.excluded} excluded "
-                 f"by rules; {len(self.plan.invalid)} invalid"]
+                 f"{len(self.plan.tasks)} fits{nulls}{same}; {self.stored} already in the store; "
+                 f"{self.plan.excluded} excluded by rules; {len(self.plan.invalid)} invalid"]
         for p in self.plan.points:
             lines.append(f"  {p.index + 1:>3}  {p.spec_id}  {p.label}")
         for bad in self.plan.invalid:
             lines.append(f"  invalid: {bad.describe()}")
-        lines.append(f"estimated time for the {total - self.stored} missing fit(s) on {self.workers} "
+        lines.append(f"estimated time for the {total - self.shared - self.stored} missing fit(s) on {self.workers} "
                      f"worker(s): about {self.estimate_s / 60:.1f} min")
         return "\n".join(lines)
 
@@ -163,11 +165,12 @@ def dry_run(study: Study | str | Path | None = None, *, store: str | None = None
     plan, prepared = _plan(study, skip_invalid, progress)
     st = sweep_store(study, store)
     nulls = [t for rep in _null_replicates(plan, prepared) for t in rep]
-    tasks = plan.tasks + nulls
-    stored = sum(st.has(t.key) for t in tasks)
+    keys = {t.key for t in plan.tasks + nulls}
+    stored = sum(st.has(k) for k in keys)
     n = workers or default_workers()
-    estimate = (len(tasks) - stored) * _fit_seconds(st, plan) / n
-    return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n, null_fits=len(nulls))
+    estimate = (len(keys) - stored) * _fit_seconds(st, plan) / n
+    return DryRun(plan=plan, stored=stored, estimate_s=estimate, workers=n, null_fits=len(nulls),
+                  shared=len(plan.tasks) + len(nulls) - len(keys))
 
 
 def _table(plan: SweepPlan, results: dict[str, Any]) -> tuple[pd.DataFrame, dict[tuple[str, str], Any]]:
@@ -175,7 +178,8 @@ def _table(plan: SweepPlan, results: dict[str, Any]) -> tuple[pd.DataFrame, dict
     for point in plan.points:
         for task in point.tasks:
             r = results[task.key]
-            rows.append({**r.row, "spec_label": point.label, **point.choices})
+            # spec_id: a fit shared by two specifications (same model) carries the id of the one that ran it
+            rows.append({**r.row, "spec_id": point.spec_id, "spec_label": point.label, **point.choices})
             if r.pointwise is not None and r.row["status"] == "ok":
                 pointwise[(point.spec_id, task.outcome)] = (r.rows, r.pointwise)
     return sweep_frame(rows, tuple(plan.settings.choices)), pointwise
@@ -186,7 +190,8 @@ def _null_table(plan: SweepPlan, nulls: list[list[FitTask]], results: dict[str, 
     if not nulls:
         return None
     labels = {p.spec_id: p for p in plan.points}
-    rows = [{**results[t.key].row, "spec_label": labels[t.spec_id].label, **labels[t.spec_id].choices, "null_rep": rep}
+    rows = [{**results[t.key].row, "spec_id": t.spec_id, "spec_label": labels[t.spec_id].label,
+             **labels[t.spec_id].choices, "null_rep": rep}
             for rep, tasks in enumerate(nulls, 1) for t in tasks]
     frame = sweep_frame(rows, tuple(plan.settings.choices))
     frame["null_rep"] = [r["null_rep"] for r in rows]
@@ -223,26 +228,24 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     st = sweep_store(study, store)
     nulls = _null_replicates(plan, prepared)
     tasks = plan.tasks + [t for rep in nulls for t in rep]
-    stored = sum(st.has(t.key) for t in tasks)
+    keys = {t.key for t in tasks}
+    stored = sum(st.has(k) for k in keys)
     say = progress or (lambda _msg: None)
+    moved = "rotated" if plan.settings.null_method == "shift" else "permuted"
     say(f"[sweep] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s): "
         f"{len(plan.tasks)} fits" + (f" + {len(tasks) - len(plan.tasks)} null refits ({len(nulls)} replicate(s) "
-                                     "with consultation permuted within country)" if nulls else "")
+                                     f"with consultation {moved} within country)" if nulls else "")
+        + (f" ({len(tasks) - len(keys)} the same model as another's, fitted once)" if len(keys) < len(tasks) else "")
         + f", {stored} already in the store {st.root}")
     results, memory = fit_on_cluster(tasks, str(Path(st.root).resolve()), scheduler=scheduler, workers=workers,
                                      security=security, say=say)
     frame, pointwise = _table(plan, results)
     null = _null_table(plan, nulls, results)
     analysis = _analysis(frame, plan, pointwise, null)
-    wall = time.perf_counter() - started
-    meta = {"title": f"Specification sweep: {study.title or study.name}", "study": study.name,
-            "source": study.source, "tipcausal": __version__, "seed": plan.settings.seed,
-            "data_hash": prepared.panel.hash, "data_source": prepared.panel.source,
-            "dag_hashes": {c.label: _dag_hash(c.value) for c in plan.settings.choices["dag"]},
-            "sampler": tasks[0].settings.to_dict() | {"seed": "derived per fit"},
-            "store": str(st.root), "scheduler": scheduler or "embedded local cluster",
-            "fits": len(tasks), "reused": sum(r.reused for r in results.values()), "wall_s": round(wall, 1),
-            "worker_peak_rss_mb": memory, "versions": provenance.library_versions(), "created": provenance.utc_now()}
+    meta = run_provenance(f"Specification sweep: {study.title or study.name}", study, plan, tasks, st, scheduler,
+                          results, memory, started, seed=plan.settings.seed, data_hash=prepared.panel.hash,
+                          data_source=prepared.panel.source)
+    wall = meta["wall_s"]
     document = {"definition": plan.settings.to_dict(), "specifications": [
         {"spec_id": p.spec_id, "label": p.label, "choices": p.choices,
          "model_specs": {t.outcome: t.spec.to_dict() for t in p.tasks}} for p in plan.points],
@@ -264,7 +267,17 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     return SweepRun(frame=frame, plan=plan, out_dir=out_dir, document=document, pointwise=pointwise, null=null)
 
 
-def _dag_hash(name: str) -> str:
+def run_provenance(title: str, study: Study, plan: SweepPlan, tasks: list[FitTask], store: FitStore,
+                   scheduler: str | None, results: dict[str, Any], memory: dict[str, float], started: float,
+                   **what: Any) -> dict[str, Any]:
+    """What sweep.json and design.json record of a run: the study, ``what`` (seed, data hash, ...), the DAG
+    hashes of the plan's DAG choices, sampler, store, scheduler, fit counts, wall time since ``started``
+    (``time.perf_counter``), worker peak memory, library versions and the time."""
     from tipcausal.causal.graph import load_dag
 
-    return load_dag(name).hash
+    return {"title": title, "study": study.name, "source": study.source, "tipcausal": __version__, **what,
+            "dag_hashes": {c.label: load_dag(c.value).hash for c in plan.settings.choices["dag"]},
+            "sampler": tasks[0].settings.to_dict() | {"seed": "derived per fit"}, "store": str(store.root),
+            "scheduler": scheduler or "embedded local cluster", "fits": len(tasks),
+            "reused": sum(r.reused for r in results.values()), "wall_s": round(time.perf_counter() - started, 1),
+            "worker_peak_rss_mb": memory, "versions": provenance.library_versions(), "created": provenance.utc_now()}
