@@ -20,7 +20,9 @@ __version__ = "0.1.0"
 
 #: the Python API's names, imported from ``tipcausal.api`` on first use
 API = ("Study", "StudyRun", "Prepared", "build_study", "library_studies", "load_dag", "load_study", "plot_dag",
-       "prepare", "rerender", "run", "run_sensitivity", "check_dag", "sweep", "sweep_dry_run", "design")
+       "save_dag", "prepare", "rerender", "run", "run_sensitivity", "check_dag", "identify", "identify_variants",
+       "build_data", "simulate", "SimulationConfig", "sweep", "sweep_dry_run", "design", "DryRun", "SweepRun",
+       "DesignRun", "InputError", "DataValidationError")
 
 __all__ = ["__version__", *API]
 

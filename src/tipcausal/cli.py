@@ -18,18 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tipcausal import __version__, api
-from tipcausal.causal.graph import load_dag
-from tipcausal.causal.implications import implication_report
-from tipcausal.causal.variants import identify_variants
-from tipcausal.core.errors import InputError
-from tipcausal.core.io import write_atomic_with, write_text_atomic
-from tipcausal.core.rundir import check_output_dir
-from tipcausal.data.build import build_panel, default_sources_dir, write_build
-from tipcausal.report.figures import draw_dag
-from tipcausal.simulation.structural import SimulationConfig, simulate_panel
-from tipcausal.study.config import load_study
-from tipcausal.study.panels import study_panel
-from tipcausal.study.runner import identify_study
+from tipcausal.api import InputError, load_study
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None)  # help text as written
 console = Console(stderr=True, soft_wrap=True)
@@ -279,13 +268,12 @@ def simulate(
     n_countries: Annotated[int, typer.Option(help="Number of countries.")] = 180,
 ) -> None:
     """Simulate a panel from the default DAG's structural model and save it with its true effects."""
-    sim = simulate_panel(seed, SimulationConfig(n_countries=n_countries))
-    paths = sim.save(out)
+    sim = api.simulate(out, seed=seed, n_countries=n_countries)
     console.print(f"{sim.panel!r}", highlight=False, markup=False)
     for p, e in sim.truth["effects"].items():
         console.print(f"  true effect on {p}: expected score {e['expected_score']:+.3f}, "
                       f"P(score>=4) {e['p_score_ge_4']:+.3f}", highlight=False)
-    console.print("wrote " + ", ".join(str(p) for p in paths.values()), highlight=False)
+    console.print(f"wrote panel.csv, truth.json and latent.csv in {out}", highlight=False)
 
 
 data_app = typer.Typer(help="Build the real-data panel from source files.", no_args_is_help=True,
@@ -303,10 +291,8 @@ def data_build(
 ) -> None:
     """Build the country-year panel (Parquet + CSV) and its coverage report (Markdown + JSON)."""
     try:
-        check_output_dir(out)
-        build = build_panel(manifest, sources or default_sources_dir(),
-                            progress=lambda m: console.print(m, highlight=False, markup=False))
-        paths = write_build(build, out)
+        build, paths = api.build_data(manifest, sources, out,
+                                      progress=lambda m: console.print(m, highlight=False, markup=False))
     except InputError as exc:
         _fail_input(exc)
         return
@@ -332,7 +318,7 @@ app.add_typer(dag_app, name="dag")
 def dag_check(dag: Annotated[str, typer.Argument(help="Library DAG name or YAML path.")] = "default") -> None:
     """Load and validate a DAG file (acyclic, nodes mapped, edges well formed)."""
     try:
-        g = load_dag(dag)
+        g = api.load_dag(dag)
     except InputError as exc:
         _fail_input(exc)
         return
@@ -371,9 +357,9 @@ def dag_identify(
     """Identify the effect of the study's treatment on each outcome (DoWhy + guard-rails)."""
     try:
         s = load_study(study)
-        _print_identification("", identify_study(s, load_dag(s.dag)))
+        _print_identification("", api.identify(s))
         if variants:
-            for name, v in identify_variants(s.treatment, s.outcomes, s.assume_absorbed).items():
+            for name, v in api.identify_variants(s).items():
                 console.print(f"\n[bold]DAG variant {escape(name)}[/]", highlight=False)
                 if v.not_applicable is not None:
                     console.print(f"   {v.not_applicable}", highlight=False, markup=False)
@@ -392,13 +378,7 @@ def dag_show(
 ) -> None:
     """Draw a DAG (treatment, outcomes, latent, adjusted and unadjusted nodes styled apart)."""
     try:
-        g = load_dag(dag)
-        s = load_study(study)
-        if out.suffix.lower() not in (".png", ".svg", ".pdf"):
-            raise InputError(f"{out}: the image must end in .png, .svg or .pdf")
-        fig = draw_dag(g, s)
-        write_atomic_with(out, lambda tmp: fig.savefig(tmp, format=out.suffix.lstrip(".").lower(), dpi=130,
-                                                       bbox_inches="tight"))
+        api.save_dag(load_study(study), out, api.load_dag(dag))
     except InputError as exc:
         _fail_input(exc)
         return
@@ -416,13 +396,13 @@ def dag_test(
     """Test the DAG's implied conditional independences on the study's panel, clustered by country."""
     try:
         s = load_study(study).with_overrides(sources=str(sources) if sources else None)
-        g = load_dag(dag or s.dag)
-        panel, _ = study_panel(s, g, say=lambda m: console.print(m, highlight=False, markup=False))
-        table = implication_report(panel.frame, g, alpha=alpha)
+        g = api.load_dag(dag or s.dag)
+        table = api.check_dag(s, g, alpha=alpha, out=out,
+                              progress=lambda m: console.print(m, highlight=False, markup=False))
     except InputError as exc:
         _fail_input(exc)
         return
-    console.print(f"DAG {g.name}: {len(table)} implied independence(s) tested on {panel.source} "
+    console.print(f"DAG {g.name}: {len(table)} implied independence(s) tested on {table.attrs['panel_source']} "
                   f"(country-clustered regression tests, Holm at alpha = {alpha}; naive i.i.d. and DoWhy for "
                   "comparison)", highlight=False, markup=False)
     for r in table.itertuples():
@@ -435,7 +415,6 @@ def dag_test(
                       f"naive p = {r.p_naive:.3g}; DoWhy p = {dowhy}; n = {r.n}, {r.countries} countries)",
                       highlight=False, markup=False)
     if out:
-        write_text_atomic(out, table.to_csv(index=False))
         console.print(f"wrote {out}", highlight=False)
 
 

@@ -10,9 +10,11 @@ result as tables, figures and InferenceData. Notebooks and the CLI use this and 
 
 from __future__ import annotations
 
-from tipcausal.api.dags import check_dag, load_dag, plot_dag
+from tipcausal.api.dags import check_dag, identify, identify_variants, load_dag, plot_dag, save_dag
+from tipcausal.api.data import SimulationConfig, build_data, simulate
 from tipcausal.api.result import StudyRun
 from tipcausal.api.running import COUNTRY_EFFECTS, rerender, run, sensitivity, study_store
+from tipcausal.core.errors import DataValidationError, InputError
 from tipcausal.study.config import Study, build_study, library_studies, load_study
 from tipcausal.study.runner import Prepared, prepare
 from tipcausal.sweeps.design import DesignRun, run_design as design
@@ -21,6 +23,8 @@ from tipcausal.sweeps.runner import DryRun, SweepRun, dry_run as sweep_dry_run, 
 #: ``sensitivity`` under the name the package top uses (``tipcausal.sensitivity`` is the subpackage)
 run_sensitivity = sensitivity
 
-__all__ = ["COUNTRY_EFFECTS", "Prepared", "Study", "StudyRun", "build_study", "check_dag", "library_studies",
-           "load_dag", "load_study", "plot_dag", "prepare", "rerender", "run", "run_sensitivity", "sensitivity",
-           "study_store", "sweep", "sweep_dry_run", "DryRun", "SweepRun", "design", "DesignRun"]
+__all__ = ["COUNTRY_EFFECTS", "DataValidationError", "DesignRun", "DryRun", "InputError", "Prepared",
+           "SimulationConfig", "Study", "StudyRun", "SweepRun", "build_data", "build_study", "check_dag", "design",
+           "identify", "identify_variants", "library_studies", "load_dag", "load_study", "plot_dag", "prepare",
+           "rerender", "run", "run_sensitivity", "save_dag", "sensitivity", "simulate", "study_store", "sweep",
+           "sweep_dry_run"]
