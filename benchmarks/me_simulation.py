@@ -31,7 +31,7 @@ def main() -> None:
     import numpy as np
 
     from tipcausal.inference.diagnostics import check_fit
-    from tipcausal.checks.measurement_error import simulate_me_panel
+    from tipcausal.simulation.measurement_error import simulate_me_panel
     from tipcausal.fit import fit_specification
     from tipcausal.models.spec import ModelSpec
     from tipcausal.inference.sampling import SamplerSettings, configure_jax

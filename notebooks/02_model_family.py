@@ -30,65 +30,57 @@
 # %%
 import os
 
-from tipcausal.inference.sampling import configure_jax
+import arviz as az
+import pandas as pd
+
+import tipcausal as tc
 
 DRAWS = int(os.environ.get("TIPCAUSAL_NB_DRAWS", "1000"))
-for note in configure_jax(4):  # one CPU device per chain, before JAX is imported
-    print(note)
+SAMPLER = tc.SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=3)
 
 # %% [markdown]
 # ## 1. Measurement error: plain model against the measurement-error model
 
 # %%
-import arviz as az
-
-from tipcausal.inference.diagnostics import check_fit
-from tipcausal.checks.measurement_error import simulate_me_panel
-from tipcausal.fit import fit_joint, fit_specification
-from tipcausal.inference.sampling import SamplerSettings
-from tipcausal.models.spec import ModelSpec
-
-sim = simulate_me_panel(seed=1000)
+sim = tc.simulate_measurement_error(seed=1000)
 print(f"true within slope {sim.true_slope:.3f} per SD; reliability of within variation {sim.reliability:.2f}")
 fits = {}
 for label, options in {"plain": {}, "measurement error": {"measurement_error": "x_sd"}}.items():
-    spec = ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
-                     region_intercepts=False, **options)
-    run = fit_specification(sim.panel, spec, SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=3))
-    fits[label] = run.idata
-    gate = check_fit(run.idata)
+    spec = tc.ModelSpec(outcome="y", treatment="x", covariates=(), country_slopes=False, year_effects="none",
+                        region_intercepts=False, **options)
+    fits[label] = tc.fit_model(sim.panel, spec, SAMPLER)
+    gate = fits[label].gate
     print(f"{label:>18}: {gate.verdict.upper()} {'; '.join(gate.reasons)}")
-az.summary({k: v.posterior["slope_mean"] for k, v in fits.items()}, hdi_prob=0.9)
+az.summary({k: f.idata.posterior["slope_mean"] for k, f in fits.items()}, hdi_prob=0.9)
 
 # %%
-axes = az.plot_forest([fits["plain"], fits["measurement error"]], model_names=list(fits), var_names=["slope_mean"],
+axes = az.plot_forest([f.idata for f in fits.values()], model_names=list(fits), var_names=["slope_mean"],
                       hdi_prob=0.9, combined=True)
 axes[0].axvline(sim.true_slope, color="k", linestyle="--", label="truth")
 axes[0].legend();
 
 # %% [markdown]
+# Each fit shows its gate and effects when it is the last thing in a cell:
+
+# %%
+fits["measurement error"]
+
+# %% [markdown]
 # ## 2. The joint 3-P model
 
 # %%
-from tipcausal.models.joint import correlation_summary, outcome_view
-from tipcausal.simulation.structural import SimulationConfig, simulate_panel
-from tipcausal.posterior.effects import summarise_effects
-
-panel = simulate_panel(20241122, SimulationConfig(n_countries=60)).panel
-specs = [ModelSpec(outcome=p, treatment="v2cscnsult", covariates=("v2x_corr", "v2x_polyarchy", "log_gdp_pc"))
+panel = tc.simulate(seed=20241122, n_countries=60).panel
+specs = [tc.ModelSpec(outcome=p, treatment="v2cscnsult", covariates=("v2x_corr", "v2x_polyarchy", "log_gdp_pc"))
          for p in ("prosecution", "protection", "prevention")]
-run = fit_joint(panel, specs, SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=1))
-print(run.gate.verdict.upper(), run.gate.reasons)
+joint = tc.fit_joint(panel, specs, tc.SamplerSettings(draws=DRAWS, tune=DRAWS, chains=4, seed=1))
+print(joint.gate.verdict.upper(), joint.gate.reasons)
 
 # %%
-import pandas as pd
-
-pd.DataFrame(correlation_summary(run.idata)).round(2)
+tc.correlations_table(joint).round(2)
 
 # %% [markdown]
 # Each P's slice of the joint fit reads like a single-outcome fit, so effects on the score scale
 # come from the same code as everywhere else.
 
 # %%
-pd.DataFrame({s.outcome: summarise_effects(outcome_view(run.idata, s.outcome)).average["expected_score"].to_dict()
-              for s in specs}).T.round(3)
+tc.effects_table(joint).round(3)

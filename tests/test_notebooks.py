@@ -1,6 +1,7 @@
 """The notebooks (.ipynb, each paired with a jupytext percent script) are executed end to end, and each pair is
 in sync."""
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -25,11 +26,21 @@ def test_every_notebook_is_paired_and_in_sync():
             f"{nb_path.name} and {py_path.name} differ: run jupytext --sync {nb_path}")
 
 
+def test_notebooks_use_the_python_api_only():
+    """The notebooks import ``tipcausal as tc`` and nothing below the package top."""
+    for path in NOTEBOOKS:
+        script = path.with_suffix(".py").read_text(encoding="utf-8")
+        below = re.findall(r"^\s*(?:from|import)\s+(tipcausal\.[\w.]+)", script, flags=re.MULTILINE)
+        assert not below, f"{path.name} imports {', '.join(below)}: use the API at the package top"
+        assert "import tipcausal as tc" in script, path.name
+
+
 @pytest.mark.sampling
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("TIPCAUSAL_NB_DRAWS", "100")
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # a user's kernel: pyplot figures display inline
     nb = jupytext.read(path)
     workdir = tmp_path / "notebooks"
     workdir.mkdir()
@@ -48,6 +59,10 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
         assert len(images) >= 4  # the study's DAG, a library DAG, the effects, the country plot
         tables = [o for o in outputs if "text/html" in o.get("data", {})]
         assert len(tables) >= 5  # the study, the panel's checks, the identification, the run, summary()
+    if path.stem == "02_model_family":
+        tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+        assert any("diagnostics gate" in t for t in tables)  # a fit's own display
+        assert len(images) >= 1  # the forest plot against the truth
     if path.stem == "03_sensitivity":
         import json
 

@@ -22,7 +22,8 @@ __version__ = "0.1.0"
 API = ("Study", "StudyRun", "Prepared", "build_study", "library_studies", "load_dag", "load_study", "plot_dag",
        "save_dag", "prepare", "rerender", "run", "run_sensitivity", "check_dag", "identify", "identify_variants",
        "build_data", "simulate", "SimulationConfig", "sweep", "sweep_dry_run", "design", "DryRun", "SweepRun",
-       "DesignRun", "InputError", "DataValidationError")
+       "DesignRun", "InputError", "DataValidationError", "ModelSpec", "SamplerSettings", "fit_model", "fit_joint",
+       "effects_table", "correlations_table", "simulate_measurement_error")
 
 __all__ = ["__version__", *API]
 

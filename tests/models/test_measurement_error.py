@@ -8,7 +8,7 @@ import pytest
 
 from tipcausal.inference.diagnostics import check_fit
 from tipcausal.core.errors import InputError
-from tipcausal.checks.measurement_error import simulate_me_panel
+from tipcausal.simulation.measurement_error import simulate_me_panel
 from tipcausal.models.binding import bind_data
 from tipcausal.models.spec import ModelSpec
 from helpers import sampler_seed

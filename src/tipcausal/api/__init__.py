@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from tipcausal.api.dags import check_dag, identify, identify_variants, load_dag, plot_dag, save_dag
 from tipcausal.api.data import SimulationConfig, build_data, simulate
+from tipcausal.api.fitting import (ModelSpec, SamplerSettings, correlations_table, effects_table, fit_joint, fit_model,
+                                   simulate_measurement_error)
 from tipcausal.api.result import StudyRun
 from tipcausal.api.running import COUNTRY_EFFECTS, rerender, run, sensitivity, study_store
 from tipcausal.core.errors import DataValidationError, InputError
@@ -27,4 +29,5 @@ __all__ = ["COUNTRY_EFFECTS", "DataValidationError", "DesignRun", "DryRun", "Inp
            "SimulationConfig", "Study", "StudyRun", "SweepRun", "build_data", "build_study", "check_dag", "design",
            "identify", "identify_variants", "library_studies", "load_dag", "load_study", "plot_dag", "prepare",
            "rerender", "run", "run_sensitivity", "save_dag", "sensitivity", "simulate", "study_store", "sweep",
-           "sweep_dry_run"]
+           "sweep_dry_run", "ModelSpec", "SamplerSettings", "correlations_table", "effects_table", "fit_joint",
+           "fit_model", "simulate_measurement_error"]
