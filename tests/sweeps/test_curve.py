@@ -93,7 +93,8 @@ def test_curve_with_no_ok_specification_has_no_divider_and_starts_at_the_left():
     frame = synthetic_sweep({"likelihood": LEVELS["likelihood"]}, ("protection",), failed=[0, 1, 2], seed=2)
     fig = curve_figure(frame, CHOICES)
     ax = fig.axes[0]
-    (points,) = _scatter_offsets(ax)[1:] or _scatter_offsets(ax)[:1]
+    ok_points, points = _scatter_offsets(ax)  # the (empty) ok scatter, then the failed one
+    assert len(ok_points) == 0
     assert len(points) == 3 and points[:, 0].min() == 0  # no gap before the failed columns
     vertical = [ln for ln in ax.get_lines() if np.ptp(ln.get_xdata()) == 0 and ln.get_linestyle() == "-"]
     assert vertical == []  # nothing to divide

@@ -1,5 +1,5 @@
-"""Single models from Python (``tc.fit_model``: ``tipcausal.fit`` is the module): fit one specification (or the joint 3-P model) to a panel through the one fitting
-path, and read its effects and cross-P correlations as tables. A study run (``tc.run``) does this for every
+"""Single models from Python (``tc.fit_model``: ``tipcausal.fit`` is the module): fit one specification (or the
+joint 3-P model) to a panel through the one fitting path, and read its effects and cross-P correlations as tables. A study run (``tc.run``) does this for every
 outcome and specification; these are for working with one model at a time, as notebook 02 does."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tipcausal.simulation.measurement_error import MESimulation, simulate_me_pan
 
 
 def fit_model(panel: Panel, spec: ModelSpec, sampler: SamplerSettings | None = None, *,
-        progress: bool = False) -> SpecFit:
+              progress: bool = False) -> SpecFit:
     """``spec`` fitted to ``panel`` (bind, build, sample, assess: the diagnostics gate, effects, PSIS-LOO and the
     predictive check); ``sampler`` defaults to ``SamplerSettings()``. Shows its gate and effects in Jupyter."""
     return fit_specification(panel, spec, sampler if sampler is not None else SamplerSettings(), progress=progress)

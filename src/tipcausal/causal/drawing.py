@@ -115,9 +115,10 @@ def dag_figure(graph: DrawableGraph, treatment: str, outcomes: Sequence[str], ad
     width_in = min(MAX_WIDTH_IN, (x1 - x0 + 2 * pad) / POINTS_PER_INCH)
     scale = width_in * POINTS_PER_INCH / (x1 - x0 + 2 * pad)  # the drawing shrinks to fit; fonts shrink with it
     height_in = (y1 - y0 + 2 * pad) / POINTS_PER_INCH * scale
-    legend_in = 0.75
-    fig = InlineFigure(figsize=(width_in, height_in + legend_in + 0.35))
-    ax = fig.add_axes((0, legend_in / (height_in + legend_in + 0.35), 1, height_in / (height_in + legend_in + 0.35)))
+    legend_in, title_in = 0.75, 0.35
+    total_in = height_in + legend_in + title_in
+    fig = InlineFigure(figsize=(width_in, total_in))
+    ax = fig.add_axes((0, legend_in / total_in, 1, height_in / total_in))
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
     ax.set_aspect("equal")

@@ -28,7 +28,8 @@ def _row_positions(panel: Panel, rows: pd.DataFrame) -> np.ndarray:
     return index.get_indexer(pd.MultiIndex.from_frame(rows[["country", "year"]]))
 
 
-REARRANGEMENTS = ("permute", "shift")
+#: how a treatment can be moved within country, and the word for what was done
+REARRANGEMENTS = {"permute": "permuted", "shift": "rotated"}
 
 
 def permute_within_country(panel: Panel, rows: pd.DataFrame, columns: list[str], rng: np.random.Generator, *,
@@ -54,8 +55,7 @@ def permute_within_country(panel: Panel, rows: pd.DataFrame, columns: list[str],
             idx = idx[np.argsort(years[idx], kind="stable")]
             out[idx] = values[np.roll(idx, int(rng.integers(len(idx))))]
     frame.loc[pos, columns] = out
-    what = "permuted" if how == "permute" else "rotated"
-    return _with_frame(panel, frame, f"placebo: treatment {what} within country")
+    return _with_frame(panel, frame, f"placebo: treatment {REARRANGEMENTS[how]} within country")
 
 
 def permute_between_within_region(panel: Panel, rows: pd.DataFrame, column: str,

@@ -114,8 +114,11 @@ class SimulationConfig:
 
 
 _PER_P_FLOATS = {"effect_mean": None, "effect_sd": 0.0, "will_loading": None, "country_sd": 0.0, "year_trend": None}
-_SCALARS = {"consultation_mean": (None, None), "consultation_sd": (0.0, None), "consultation_within_sd": (0.0, None),
-            "will_time_sd": (0.0, None), "will_time_rho": (-1.0, 1.0), "observed_share_after_entry": (0.0, 1.0)}
+_NON_NEGATIVE = (lambda v: v >= 0, " >= 0.0")
+_SCALARS = {"consultation_mean": (lambda v: True, ""), "consultation_sd": _NON_NEGATIVE,
+            "consultation_within_sd": _NON_NEGATIVE, "will_time_sd": _NON_NEGATIVE,
+            "will_time_rho": (lambda v: abs(v) < 1, " in (-1, 1)"),
+            "observed_share_after_entry": (lambda v: 0 < v <= 1, " in (0, 1]")}
 
 
 def _number(value: Any) -> bool:
@@ -139,13 +142,11 @@ def _check_config(cfg: SimulationConfig) -> None:
     for p, v in shares.items():
         if (not isinstance(v, (list, tuple)) or len(v) != 5 or not all(_number(x) and x > 0 for x in v)
                 or abs(sum(v) - 1.0) > 0.01):
-            raise ValueError(f"score_shares.{p} must be five positive shares of scores 1-5 summing to 1 (within 0.01), got {v!r}")
-    for name, (lo, hi) in _SCALARS.items():
+            raise ValueError(f"score_shares.{p} must be five positive shares of scores 1-5 summing to 1 "
+                             f"(within 0.01), got {v!r}")
+    for name, (ok, bounds) in _SCALARS.items():
         v = getattr(cfg, name)
-        if not _number(v) or (lo is not None and v < lo) or (hi is not None and v > hi) \
-                or (name == "will_time_rho" and abs(v) >= 1) or (name == "observed_share_after_entry" and v <= 0):
-            bounds = {"will_time_rho": " in (-1, 1)", "observed_share_after_entry": " in (0, 1]"}.get(
-                name, f" >= {lo}" if lo is not None else "")
+        if not _number(v) or not ok(v):
             raise ValueError(f"{name} must be a finite number{bounds}, got {v!r}")
 
 

@@ -75,7 +75,7 @@ class SweepSettings:
     sampler: dict[str, Any]
     null_count: int
     collapse_threshold: int
-    null_method: str = "shift"
+    null_method: str = DEFAULT_NULL_METHOD
 
     @property
     def varied(self) -> tuple[str, ...]:
@@ -351,7 +351,7 @@ def _restricted(panel: Panel, years: tuple[int, int] | None, leave_out: tuple[st
                    hash="", kept=None)
 
 
-def null_panel(panel: Panel, treatment: str, seed: int, how: str = "shift") -> Panel:
+def null_panel(panel: Panel, treatment: str, seed: int, how: str = DEFAULT_NULL_METHOD) -> Panel:
     """The panel with ``treatment`` (and its companion columns ``<treatment>_*``, such as its measurement SD)
     rotated (``how="shift"``) or shuffled (``"permute"``) among each country's years where it is observed: the
     within-country effect is removed, country means, missingness and every other column are kept (the joint
@@ -359,8 +359,7 @@ def null_panel(panel: Panel, treatment: str, seed: int, how: str = "shift") -> P
     columns = [treatment, *(c for c in panel.frame.columns if c.startswith(f"{treatment}_"))]
     rows = panel.frame.loc[panel.frame[treatment].notna(), ["country", "year"]]
     moved = permute_within_country(panel, rows, columns, np.random.default_rng(seed), how=how)
-    word = "rotated" if how == "shift" else "permuted"
-    return replace(moved, source=f"{panel.source} [{treatment} {word} within country, seed {seed}]")
+    return replace(moved, source=f"{panel.source} [{treatment} {REARRANGEMENTS[how]} within country, seed {seed}]")
 
 
 def tasks_on(plan: SweepPlan, panel: Panel) -> list[FitTask]:

@@ -26,6 +26,7 @@ from tipcausal.core import io, provenance
 from tipcausal.core.errors import InputError
 from tipcausal.core.rundir import check_output_dir, staged_run
 from tipcausal.fitstore import FitStore, resolve_store
+from tipcausal.sensitivity.panels import REARRANGEMENTS
 from tipcausal.study.config import Study, load_study
 from tipcausal.study.runner import prepare
 from tipcausal.sweeps.definition import FitTask, SweepPlan, null_tasks, parse_sweep, plan_sweep
@@ -231,7 +232,7 @@ def run_sweep(study: Study | str | Path | None = None, *, scheduler: str | None 
     keys = {t.key for t in tasks}
     stored = sum(st.has(k) for k in keys)
     say = progress or (lambda _msg: None)
-    moved = "rotated" if plan.settings.null_method == "shift" else "permuted"
+    moved = REARRANGEMENTS[plan.settings.null_method]
     say(f"[sweep] {len(plan.points)} specification(s) x {len(plan.settings.outcomes)} outcome(s): "
         f"{len(plan.tasks)} fits" + (f" + {len(tasks) - len(plan.tasks)} null refits ({len(nulls)} replicate(s) "
                                      f"with consultation {moved} within country)" if nulls else "")
