@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+from cachetools import LRUCache
 import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
@@ -95,8 +96,14 @@ class ModelDensity:
         return np.concatenate([np.asarray(point[b.name], dtype=np.float64).ravel() for b in self.program.blocks])
 
 
+#: Model structures whose compiled programs a process keeps (least recently used dropped first): each costs
+#: about 55 MB resident (graph, traced and compiled XLA programs, measured on the real panel); a sweep fits its
+#: outcomes of one structure one after another, a study its Ps and refits, so a few cover every reuse while a
+#: worker that meets dozens of structures stays bounded (ARCHITECTURE.md, "Worker memory").
+PROGRAMS_KEPT = 4
+
 #: Density programs made in this process, by structure key.
-_PROGRAMS: dict[str, DensityProgram] = {}
+_PROGRAMS: LRUCache[str, DensityProgram] = LRUCache(maxsize=PROGRAMS_KEPT)
 
 
 def _padded(values: np.ndarray, rows: int) -> np.ndarray:

@@ -37,6 +37,7 @@ import pymc as pm
 from tipcausal.core.errors import InputError
 from tipcausal.core.registry import lookup
 from tipcausal.inference.nuts import Adaptation
+from tipcausal.inference.precision import compact_posterior
 
 DEFAULT_BACKEND = "numpyro"
 _XLA_FLAG = "--xla_force_host_platform_device_count"
@@ -275,7 +276,8 @@ SAMPLERS: dict[str, Callable[..., SamplerRun]] = {
 
 def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
            warm: Adaptation | None = None, min_rows: int = 0) -> SamplerRun:
-    """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout.
+    """Sample ``model`` with NUTS as ``settings`` say; every backend returns the same InferenceData layout, its
+    per-country and per-observation variables as float32 (``inference.precision``).
     ``warm`` (numpyro only; other backends start cold): start from an earlier fit's final state and mass matrix,
     warmup adapting the step size only (or the mass matrix too: ``settings.warm_mass``). ``min_rows`` (numpyro
     only): pad the rows to at least this many, so a model with fewer rows reuses a compiled program."""
@@ -289,6 +291,6 @@ def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
         return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
                   target_accept=float(settings.target_accept), seed=settings.seed, progress=progress, **extra)
 
-    if settings.backend == "pymc":  # multiprocess chains: PyMC handles Ctrl-C itself
-        return call()
-    return _interruptible(call)
+    run = call() if settings.backend == "pymc" else _interruptible(call)  # pymc: PyMC handles Ctrl-C itself
+    compact_posterior(run.idata)
+    return run

@@ -79,6 +79,7 @@ def run_fit(task: FitTask, store_root: str) -> FitResult:
 
     configure_jax(task.settings.chains)
     from tipcausal.fitstore import FitStore
+    from tipcausal.inference.memory import release_memory
 
     start = time.perf_counter()
     worker = f"{os.uname().nodename}:{os.getpid()}"
@@ -87,10 +88,15 @@ def run_fit(task: FitTask, store_root: str) -> FitResult:
     except Exception as exc:  # a failed fit is a row with its reason, never the end of the sweep
         reason = f"{type(exc).__name__}: {exc}".strip()
         tail = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        return FitResult(row=empty_row(task, "error", reason if reason else tail), reused=False,
-                         seconds=time.perf_counter() - start, worker=worker)
-    loo = fit.assessment.loo
-    comparable = task.spec.family.loo_comparable and loo is not None and math.isfinite(loo.elpd_loo)
-    return FitResult(row=fit_row(task, fit), reused=reused, seconds=time.perf_counter() - start, worker=worker,
-                     rows=fit.data.rows[["country", "year"]].reset_index(drop=True) if comparable else None,
-                     pointwise=np.asarray(loo.pointwise) if comparable else None)
+        result = FitResult(row=empty_row(task, "error", reason if reason else tail), reused=False,
+                           seconds=time.perf_counter() - start, worker=worker)
+    else:
+        loo = fit.assessment.loo
+        comparable = task.spec.family.loo_comparable and loo is not None and math.isfinite(loo.elpd_loo)
+        result = FitResult(row=fit_row(task, fit), reused=reused, seconds=time.perf_counter() - start,
+                           worker=worker,
+                           rows=fit.data.rows[["country", "year"]].reset_index(drop=True) if comparable else None,
+                           pointwise=np.asarray(loo.pointwise) if comparable else None)
+        del fit
+    release_memory()  # a worker meets many structures: its resident size stays bounded
+    return result
