@@ -17,6 +17,7 @@ def codes():
     ("255", "cow", "DEU"), ("260", "gw", "DEU"), ("2.0", "cow", "USA"), ("1001", "cow", "XKX"), ("KSV", "iso3", "XKX"),
     ("KOS", "iso3", "XKX"), ("XKK", "iso3", "XKX"), ("1003", "cow", "SRB"), ("SCG", "iso3", "SRB"),
     ("Serbia and Montenegro", "name", "SRB"), ("Congo, Dem. Rep.", "name", "COD"), ("deu", "iso3", "DEU"),
+    ("GR", "iso2", "GRC"), ("EL", "iso2", "GRC"), ("GB", "iso2", "GBR"), ("UK", "iso2", "GBR"),
 ])
 def test_known_codes(codes, code, system, iso):
     assert codes.convert_one(code, system) == (iso, None)
@@ -66,3 +67,11 @@ def test_user_override_table(tmp_path):
     p = tmp_path / "o.csv"
     p.write_text("system,code,iso3,note\nname,Bohemia,CZE,my data's old name\n")
     assert CountryCodes(p).convert_one("bohemia", "name") == ("CZE", None)
+
+
+def test_iso2_of_every_iso3_is_one_official_code():
+    from tipcausal.data.countries import iso2_codes
+
+    codes = iso2_codes()
+    assert codes["GRC"] == "GR" and codes["GBR"] == "GB" and codes["NAM"] == "NA" and codes["HUN"] == "HU"
+    assert all(len(v) == 2 for v in codes.values())

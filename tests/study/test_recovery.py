@@ -138,6 +138,8 @@ def test_python_api_figures_and_displays(run, tmp_path):
     assert set(run.fits) == set(run.outcomes) and run.idata("protection") is run.fits["protection"]
     with pytest.raises(KeyError, match="no specification"):
         run.idata("protection", "nope")
+    with pytest.raises(ValueError, match="the world map needs a real-data panel"):
+        run.plot_map()  # a simulated panel's countries are not ISO3 codes (tests/report/test_world_map.py)
     copy = run.report(tmp_path / "copy.html")
     assert copy.read_text(encoding="utf-8") == run.report_path.read_text(encoding="utf-8")
 

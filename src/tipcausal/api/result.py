@@ -17,6 +17,7 @@ from tipcausal.posterior.effects import EffectSummary
 from tipcausal.report.figures import country_forest_figure, draw_dag, forest_figure, ppc_figure
 from tipcausal.report.render import write_report
 from tipcausal.report.sensitivity_figures import contour_figure, country_tipping_figure, power_scaling_figure
+from tipcausal.report.world_map import world_map_figure
 from tipcausal.sensitivity.confounding import adjusted_effects
 from tipcausal.study.results import OutcomeResult, StudyResult
 from tipcausal.study.summary import summary_table_html
@@ -84,6 +85,14 @@ class StudyRun:
         truth = r.truth.by_country if r.truth is not None else None
         return country_forest_figure(outcome, r.effects.by_country, self.result.panel.country_names(), effect=effect,
                                      limit=limit, truth=truth)
+
+    def plot_map(self, *, effect: str = "expected_score") -> Figure:
+        """A world map per outcome of the country effects (real data: countries are ISO3 codes)."""
+        if self.result.panel.kind != "real":
+            raise ValueError("the world map needs a real-data panel (ISO3 country codes); this study's panel is "
+                             f"{self.result.panel.kind}: use plot_countries()")
+        return world_map_figure({o: r.effects.by_country for o, r in self.result.outcomes.items()}, effect=effect,
+                                names=self.result.panel.country_names())
 
     def plot_ppc(self) -> Figure:
         """Observed score shares against the posterior predictive shares, per outcome."""

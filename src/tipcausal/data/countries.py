@@ -44,6 +44,18 @@ def _converter_table() -> pd.DataFrame:
     return table[["name_short", "regex", "ISO2", "ISO3", "GWcode"]]
 
 
+def _iso2_alternatives(value: str) -> list[str]:
+    """The ISO2 codes of one table cell: a code, or a regex of codes (Greece ``^GR$|^EL$``, the UK ``^GB$|^UK$``),
+    the official one first."""
+    return re.findall(r"[A-Z0-9]{2}", value.upper())
+
+
+def iso2_codes() -> dict[str, str]:
+    """ISO3 -> official ISO2 for every country in country_converter's table."""
+    return {r.ISO3: codes[0] for r in _converter_table().itertuples()
+            if r.ISO3 and (codes := _iso2_alternatives(r.ISO2))}
+
+
 @dataclass(frozen=True)
 class Override:
     """One row of the override table."""
@@ -62,7 +74,7 @@ class CountryCodes:
         table = _converter_table()
         self.iso3 = {c for c in table["ISO3"] if c}
         self.iso3 |= {t for o in self.overrides.values() for t in o.targets if t != EXCLUDED}
-        self.iso2 = {r.ISO2.upper(): r.ISO3 for r in table.itertuples() if r.ISO2}
+        self.iso2 = {code: r.ISO3 for r in table.itertuples() for code in _iso2_alternatives(r.ISO2)}
         self.gw = {int(r.GWcode): r.ISO3 for r in table.itertuples() if r.GWcode.strip()}
         self.names = [(re.compile(r.regex, re.IGNORECASE), r.ISO3, r.name_short) for r in table.itertuples()]
         self.short_name = {r.ISO3: r.name_short for r in table.itertuples()}

@@ -11,6 +11,7 @@ from tipcausal.models.spec import PRIOR_ROLES
 from tipcausal.core.io import write_text_atomic
 from tipcausal.report import figures, sensitivity_figures
 from tipcausal.report.prose import answer, caveats
+from tipcausal.report.world_map import world_map_figure
 from tipcausal.study.results import StudyResult
 
 
@@ -69,6 +70,9 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "country_forest_uris": {o: figures.to_data_uri(figures.country_forest_figure(
             o, r.effects.by_country, result.panel.country_names(),
             truth=r.truth.by_country if r.truth is not None else None), dpi=90) for o, r in result.outcomes.items()},
+        "world_map_uri": figures.to_data_uri(world_map_figure(
+            {o: r.effects.by_country for o, r in result.outcomes.items()}, names=result.panel.country_names()),
+            dpi=80) if result.panel.kind == "real" else None,
         "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
         "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
                                                                                 "country_sd", "year_sd"]), dpi=80)
