@@ -71,7 +71,7 @@ def test_report_renders_with_real_figures_on_the_sparsest_and_fullest_structures
 @pytest.mark.slow
 def test_every_option_combination_renders(base, monkeypatch):
     for name in ("dag_figure", "forest_figure", "caterpillar_figure", "country_forest_figure", "ppc_figure",
-                 "trace_rank_figure"):
+                 "trace_rank_figure", "grouped_ppc_figure", "conditional_figure", "loo_pit_figure"):
         monkeypatch.setattr(render.figures, name, lambda *a, **k: None)
     monkeypatch.setattr(render.figures, "to_data_uri", lambda fig, dpi=110: "data:,")
     combos = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())] + ALONE

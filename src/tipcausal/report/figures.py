@@ -19,8 +19,9 @@ from tipcausal.causal.adjustment import minimal_adjustment_sets, optimal_adjustm
 from tipcausal.causal.drawing import STYLE, dag_figure
 from tipcausal.causal.graph import CausalGraph
 from tipcausal.core.figure import InlineFigure
+from tipcausal.posterior.conditional import ConditionalCurves
 from tipcausal.posterior.effects import EffectSummary
-from tipcausal.posterior.ppc import PredictiveCheck
+from tipcausal.posterior.ppc import GroupedCheck, PredictiveCheck
 from tipcausal.study.config import Study
 
 EFFECT_LABELS = {"expected_score": "Expected score (1-5)", "p_score_ge_4": "P(score >= 4)"}
@@ -146,6 +147,84 @@ def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
         ax.set_xticks(s)
     axes[0][0].set_ylabel("share of country-years")
     axes[0][0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def grouped_ppc_figure(checks: Mapping[str, Mapping[str, GroupedCheck]]) -> Figure:
+    """Per outcome (rows) and grouping (columns: year, region): the observed mean score of each group against the
+    replicated means' mean and 94% interval."""
+    outcomes = list(checks)
+    bys = sorted({b for c in checks.values() for b in c}, key=lambda b: (b != "year", b))
+    fig = InlineFigure(figsize=(5.2 * len(bys), 0.6 + 2.7 * len(outcomes)))
+    axes = fig.subplots(len(outcomes), len(bys), squeeze=False)
+    for i, o in enumerate(outcomes):
+        for j, by in enumerate(bys):
+            ax = axes[i][j]
+            c = checks[o].get(by)
+            if c is None:
+                ax.set_axis_off()
+                continue
+            x = np.arange(len(c.groups))
+            mean, low, high = (np.array(v) for v in (c.replicated_mean, c.replicated_low, c.replicated_high))
+            ax.errorbar(x, mean, yerr=[mean - low, high - mean], fmt="o", ms=3, color=STYLE["outcome"], capsize=2,
+                        lw=1, label="replicated (mean, 94%)")
+            ax.plot(x, c.observed, "D", ms=4, color=STYLE["treatment"], label="observed")
+            ax.set_xticks(x, [g if by != "year" or k % 2 == 0 else "" for k, g in enumerate(c.groups)],
+                          rotation=0 if by == "year" else 30, ha="center" if by == "year" else "right", fontsize=7)
+            ax.set_title(f"{o.capitalize()} by {by}: {c.inside} of {len(c.groups)} inside", fontsize=9)
+            ax.set_ylabel(c.statistic, fontsize=8)
+            ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=7, frameon=False, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def loo_pit_figure(pits: Mapping[str, np.ndarray], bins: int = 10) -> Figure:
+    """Per outcome: a histogram of the randomised LOO-PIT values against the 94% band of a uniform's bin counts."""
+    from scipy import stats
+
+    outcomes = list(pits)
+    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.0))
+    axes = fig.subplots(1, len(outcomes), squeeze=False)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    for ax, o in zip(axes[0], outcomes):
+        pit = np.asarray(pits[o])
+        counts, _ = np.histogram(pit, bins=edges)
+        low, high = stats.binom.ppf([0.03, 0.97], pit.size, 1.0 / bins)
+        ax.axhspan(low, high, color="#d5d8dc", alpha=0.8, lw=0, label="94% band of a uniform")
+        ax.axhline(pit.size / bins, color="#7f8c8d", lw=0.8, ls=":")
+        ax.stairs(counts, edges, baseline=None, color=STYLE["treatment"], lw=1.8, label="LOO-PIT counts")
+        ax.set_ylim(0, max(counts.max(), high) * 1.35)
+        outside = int(((counts < low) | (counts > high)).sum())
+        ax.set_title(f"{o.capitalize()}: {outside} of {bins} bins outside", fontsize=10)
+        ax.set_xlabel("randomised LOO-PIT")
+        ax.set_xlim(0, 1)
+    axes[0][0].set_ylabel("country-years")
+    axes[0][0].legend(fontsize=7, frameon=False, loc="upper center", ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def conditional_figure(curves: Mapping[str, ConditionalCurves]) -> Figure:
+    """Per outcome: the probability of each score against the shift in consultation (mean and 94% band)."""
+    outcomes = list(curves)
+    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.4))
+    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
+    colours = ["#b2182b", "#ef8a62", "#bdbdbd", "#67a9cf", "#2166ac"]
+    for ax, o in zip(axes[0], outcomes):
+        c = curves[o]
+        x = np.array(c.shifts)
+        for k, label in enumerate(c.labels):
+            colour = colours[k] if len(c.labels) == len(colours) else STYLE["treatment"]
+            ax.fill_between(x, c.low[:, k], c.high[:, k], color=colour, alpha=0.2, lw=0)
+            ax.plot(x, c.mean[:, k], color=colour, lw=1.8, label=label)
+        ax.axvline(0, color="#7f8c8d", lw=0.8, ls=":")
+        ax.set_title(o.capitalize(), fontsize=10)
+        ax.set_xlabel("consultation moved by (SD), every country-year")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("probability (mean, 94% band)")
+    axes[0][-1].legend(fontsize=7, frameon=False, loc="best")
     fig.tight_layout()
     return fig
 

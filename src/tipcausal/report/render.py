@@ -8,6 +8,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from tipcausal.models.spec import PRIOR_ROLES
+from tipcausal.posterior.conditional import conditional_curves
+from tipcausal.posterior.loo_pit import loo_pit
+from tipcausal.posterior.ppc import grouped_checks
 from tipcausal.core.io import write_text_atomic
 from tipcausal.report import figures, sensitivity_figures
 from tipcausal.report.prose import answer, caveats
@@ -73,6 +76,13 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "world_map_uri": figures.to_data_uri(world_map_figure(
             {o: r.effects.by_country for o, r in result.outcomes.items()}, names=result.panel.country_names()),
             dpi=80) if result.panel.kind == "real" else None,
+        "conditional_uri": figures.to_data_uri(figures.conditional_figure(
+            {o: conditional_curves(r.idata, seed=study.sampler.seed) for o, r in result.outcomes.items()}), dpi=90),
+        "loo_pit_uri": figures.to_data_uri(figures.loo_pit_figure(
+            {o: loo_pit(r.idata, seed=study.sampler.seed) for o, r in result.outcomes.items()}), dpi=80),
+        "grouped_ppc_uri": figures.to_data_uri(figures.grouped_ppc_figure(
+            {o: grouped_checks(r.idata, r.fit.data.rows, seed=study.sampler.seed) for o, r in result.outcomes.items()}),
+            dpi=80),
         "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
         "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
                                                                                 "country_sd", "year_sd"]), dpi=80)
