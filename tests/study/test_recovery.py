@@ -125,7 +125,8 @@ def test_python_api_figures_and_displays(run, tmp_path):
     """Every plotting method returns a figure that renders itself as PNG (Jupyter shows it inline without pyplot);
     the study, the fit and the run display as HTML; ``report(path)`` renders a copy."""
     figures = [run.plot_effects(), run.plot_countries("protection"), run.plot_countries(limit=None),
-               run.plot_ppc(), run.plot_dag()]
+               run.plot_ppc(), run.plot_dag(), run.plot_ppc("grouped"), run.plot_ppc("loo_pit"),
+               run.plot_conditional()]
     for fig in figures:
         png = fig._repr_png_()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
@@ -138,6 +139,8 @@ def test_python_api_figures_and_displays(run, tmp_path):
     assert set(run.fits) == set(run.outcomes) and run.idata("protection") is run.fits["protection"]
     with pytest.raises(KeyError, match="no specification"):
         run.idata("protection", "nope")
+    with pytest.raises(ValueError, match="kind must be one of shares, grouped, loo_pit"):
+        run.plot_ppc("nope")
     with pytest.raises(ValueError, match="the world map needs a real-data panel"):
         run.plot_map()  # a simulated panel's countries are not ISO3 codes (tests/report/test_world_map.py)
     copy = run.report(tmp_path / "copy.html")

@@ -13,8 +13,12 @@ import arviz as az
 import pandas as pd
 from matplotlib.figure import Figure
 
+from tipcausal.posterior.conditional import conditional_curves
 from tipcausal.posterior.effects import EffectSummary
-from tipcausal.report.figures import country_forest_figure, draw_dag, forest_figure, ppc_figure
+from tipcausal.posterior.loo_pit import loo_pit
+from tipcausal.posterior.ppc import grouped_checks
+from tipcausal.report.figures import (conditional_figure, country_forest_figure, draw_dag, forest_figure,
+                                      grouped_ppc_figure, loo_pit_figure, ppc_figure)
 from tipcausal.report.render import write_report
 from tipcausal.report.sensitivity_figures import contour_figure, country_tipping_figure, power_scaling_figure
 from tipcausal.report.world_map import world_map_figure
@@ -94,9 +98,24 @@ class StudyRun:
         return world_map_figure({o: r.effects.by_country for o, r in self.result.outcomes.items()}, effect=effect,
                                 names=self.result.panel.country_names())
 
-    def plot_ppc(self) -> Figure:
-        """Observed score shares against the posterior predictive shares, per outcome."""
-        return ppc_figure({o: r.ppc for o, r in self.result.outcomes.items()})
+    def plot_ppc(self, kind: str = "shares") -> Figure:
+        """Posterior predictive checks per outcome: ``"shares"`` (each score's share), ``"grouped"`` (the mean
+        score by year and by region) or ``"loo_pit"`` (randomised LOO-PIT histograms)."""
+        seed = self.result.study.sampler.seed
+        outcomes = self.result.outcomes
+        if kind == "shares":
+            return ppc_figure({o: r.ppc for o, r in outcomes.items()})
+        if kind == "grouped":
+            return grouped_ppc_figure({o: grouped_checks(r.idata, r.fit.data.rows, seed=seed)
+                                       for o, r in outcomes.items()})
+        if kind == "loo_pit":
+            return loo_pit_figure({o: loo_pit(r.idata, seed=seed) for o, r in outcomes.items()})
+        raise ValueError(f"kind must be one of shares, grouped, loo_pit, not {kind!r}")
+
+    def plot_conditional(self) -> Figure:
+        """P(score = k) per outcome as consultation is moved -2..+2 SD in every country-year (mean, 94% band)."""
+        return conditional_figure({o: conditional_curves(r.idata, seed=self.result.study.sampler.seed)
+                                   for o, r in self.result.outcomes.items()})
 
     def plot_dag(self) -> Figure:
         """The study's DAG with its treatment, outcomes and adjustment set."""
