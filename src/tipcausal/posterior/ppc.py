@@ -15,6 +15,10 @@ from tipcausal.models.likelihoods import SCORE_MIN, category_probs, sample_categ
 from tipcausal.models.predictor import from_idata, linear_predictor
 
 
+def _inside(observed: tuple[float, ...], low: tuple[float, ...], high: tuple[float, ...]) -> int:
+    return int(sum(lo <= o <= hi for o, lo, hi in zip(observed, low, high)))
+
+
 @dataclass(frozen=True)
 class PredictiveCheck:
     """Observed share of each score and the replicated shares' mean and 94% interval."""
@@ -28,7 +32,7 @@ class PredictiveCheck:
     @property
     def inside(self) -> int:
         """How many observed shares lie inside their 94% predictive interval."""
-        return int(sum(lo <= o <= hi for o, lo, hi in zip(self.observed, self.replicated_low, self.replicated_high)))
+        return _inside(self.observed, self.replicated_low, self.replicated_high)
 
     def to_dict(self) -> dict[str, list]:
         """The summary.json form."""
@@ -80,7 +84,7 @@ class GroupedCheck:
     @property
     def inside(self) -> int:
         """How many groups' observed means lie inside their 94% predictive interval."""
-        return int(sum(lo <= o <= hi for o, lo, hi in zip(self.observed, self.replicated_low, self.replicated_high)))
+        return _inside(self.observed, self.replicated_low, self.replicated_high)
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json form."""

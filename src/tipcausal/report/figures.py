@@ -130,12 +130,17 @@ def country_forest_figure(outcome: str, by_country: Mapping[str, Mapping[str, Ef
     return fig
 
 
+def _outcome_panels(outcomes: Sequence[str], height: float, *, sharey: bool) -> tuple[Figure, Any]:
+    """A figure with one panel per outcome, side by side."""
+    fig = InlineFigure(figsize=(4.2 * len(outcomes), height))
+    return fig, fig.subplots(1, len(outcomes), sharey=sharey, squeeze=False)[0]
+
+
 def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
     """Observed score shares against posterior predictive shares (mean and 94% interval) per outcome."""
     outcomes = list(ppc)
-    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.4))
-    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
-    for ax, o in zip(axes[0], outcomes):
+    fig, axes = _outcome_panels(outcomes, 3.4, sharey=True)
+    for ax, o in zip(axes, outcomes):
         p = ppc[o]
         s = np.array(p.score)
         ax.bar(s, p.observed, color="#d6eaf8", edgecolor="#5d6d7e", label="observed")
@@ -145,8 +150,8 @@ def ppc_figure(ppc: Mapping[str, PredictiveCheck]) -> Figure:
         ax.set_title(o.capitalize(), fontsize=10)
         ax.set_xlabel("score")
         ax.set_xticks(s)
-    axes[0][0].set_ylabel("share of country-years")
-    axes[0][0].legend(fontsize=8, frameon=False)
+    axes[0].set_ylabel("share of country-years")
+    axes[0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -185,10 +190,9 @@ def loo_pit_figure(pits: Mapping[str, np.ndarray], bins: int = 10) -> Figure:
     from scipy import stats
 
     outcomes = list(pits)
-    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.0))
-    axes = fig.subplots(1, len(outcomes), squeeze=False)
+    fig, axes = _outcome_panels(outcomes, 3.0, sharey=False)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    for ax, o in zip(axes[0], outcomes):
+    for ax, o in zip(axes, outcomes):
         pit = np.asarray(pits[o])
         counts, _ = np.histogram(pit, bins=edges)
         low, high = stats.binom.ppf([0.03, 0.97], pit.size, 1.0 / bins)
@@ -200,8 +204,8 @@ def loo_pit_figure(pits: Mapping[str, np.ndarray], bins: int = 10) -> Figure:
         ax.set_title(f"{o.capitalize()}: {outside} of {bins} bins outside", fontsize=10)
         ax.set_xlabel("randomised LOO-PIT")
         ax.set_xlim(0, 1)
-    axes[0][0].set_ylabel("country-years")
-    axes[0][0].legend(fontsize=7, frameon=False, loc="upper center", ncols=2)
+    axes[0].set_ylabel("country-years")
+    axes[0].legend(fontsize=7, frameon=False, loc="upper center", ncols=2)
     fig.tight_layout()
     return fig
 
@@ -209,10 +213,9 @@ def loo_pit_figure(pits: Mapping[str, np.ndarray], bins: int = 10) -> Figure:
 def conditional_figure(curves: Mapping[str, ConditionalCurves]) -> Figure:
     """Per outcome: the probability of each score against the shift in consultation (mean and 94% band)."""
     outcomes = list(curves)
-    fig = InlineFigure(figsize=(4.2 * len(outcomes), 3.4))
-    axes = fig.subplots(1, len(outcomes), sharey=True, squeeze=False)
+    fig, axes = _outcome_panels(outcomes, 3.4, sharey=True)
     colours = ["#b2182b", "#ef8a62", "#bdbdbd", "#67a9cf", "#2166ac"]
-    for ax, o in zip(axes[0], outcomes):
+    for ax, o in zip(axes, outcomes):
         c = curves[o]
         x = np.array(c.shifts)
         for k, label in enumerate(c.labels):
@@ -223,8 +226,8 @@ def conditional_figure(curves: Mapping[str, ConditionalCurves]) -> Figure:
         ax.set_title(o.capitalize(), fontsize=10)
         ax.set_xlabel("consultation moved by (SD), every country-year")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("probability (mean, 94% band)")
-    axes[0][-1].legend(fontsize=7, frameon=False, loc="best")
+    axes[0].set_ylabel("probability (mean, 94% band)")
+    axes[-1].legend(fontsize=7, frameon=False, loc="best")
     fig.tight_layout()
     return fig
 
