@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
-from cachetools import LRUCache
 import pytensor
 import pytensor.tensor as pt
+from cachetools import LRUCache
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import graph_inputs

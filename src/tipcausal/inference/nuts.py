@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -90,21 +90,41 @@ class Adaptation:
         return position, inverse, self.step_size[src].copy(), float(shared.mean()) if len(labels) else 1.0
 
 
+@dataclass
+class _Programs:
+    """One structure's NUTS programs (``init``, ``advance``) and their ahead-of-time compiled executables by
+    (program, shapes and dtypes of the arguments): refits of one structure skip JAX's tracing and lowering
+    (about 0.5 s a fit), not only XLA's compile. Dropped together, so an executable never outlives its programs."""
+
+    init: Callable
+    advance: Callable
+    compiled: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def executable(self, which: str, *args: Any) -> Any:
+        """The compiled ``init`` or ``advance`` for arguments shaped like ``args`` (compiled on first use; the
+        persistent cache serves a new process)."""
+        signature = (which, _shapes(args))
+        exe = self.compiled.get(signature)
+        if exe is None:
+            exe = getattr(self, which).lower(*args).compile()
+            self.compiled[signature] = exe
+        return exe
+
+
 #: NUTS programs made in this process, by (density structure, warmup length, target, depth, layout); as many
 #: as the density programs kept (``density.PROGRAMS_KEPT``), least recently used dropped first.
-_SAMPLERS: LRUCache[tuple[Any, ...], tuple[Callable, Callable]] = LRUCache(maxsize=PROGRAMS_KEPT)
+_SAMPLERS: LRUCache[tuple[Any, ...], _Programs] = LRUCache(maxsize=PROGRAMS_KEPT)
 
 
 def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
-              parallel: bool, warm: str | None) -> tuple[tuple[Any, ...], tuple[Callable, Callable]]:
-    """The key of the NUTS programs for ``density`` and these settings, and the programs (init, advance)."""
+              parallel: bool, warm: str | None) -> _Programs:
     key = (density.program.key, tune, target_accept, max_tree_depth, parallel, warm)
     programs = _SAMPLERS.get(key)
     if programs is None:
-        programs = _make_programs(density, tune=tune, target_accept=target_accept,
-                                  max_tree_depth=max_tree_depth, parallel=parallel, warm=warm)
+        programs = _Programs(*_make_programs(density, tune=tune, target_accept=target_accept,
+                                             max_tree_depth=max_tree_depth, parallel=parallel, warm=warm))
         _SAMPLERS[key] = programs
-    return key, programs
+    return programs
 
 
 def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
@@ -149,12 +169,6 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
             jax.jit(jax.vmap(advance, in_axes=(0, None, None))))
 
 
-#: Compiled (lowered) programs in this process, by (NUTS programs' key, init or advance, shapes and dtypes of the
-#: arguments): refits of one structure skip JAX's tracing and lowering (about 0.5 s a fit), not only XLA's
-#: compile. Bounded like the programs they come from (init and advance of each).
-_COMPILED: LRUCache[tuple[Any, ...], Any] = LRUCache(maxsize=2 * PROGRAMS_KEPT)
-
-
 def _shapes(args: Any) -> tuple[Any, ...]:
     import jax
 
@@ -174,20 +188,14 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
 
     chains = starts.shape[0]
     parallel = jax.local_device_count() >= chains
-    key, (init, advance) = _programs(density, tune=tune, target_accept=target_accept,
-                                     max_tree_depth=max_tree_depth, parallel=parallel,
-                                     warm=None if warm is None else ("mass" if adapt_mass else "step"))
+    programs = _programs(density, tune=tune, target_accept=target_accept, max_tree_depth=max_tree_depth,
+                         parallel=parallel, warm=None if warm is None else ("mass" if adapt_mass else "step"))
     keys = jax.random.split(jax.random.PRNGKey(seed), chains)
     data = tuple(density.data)
     inverse_mass, step_size = warm if warm is not None else (np.ones((chains, starts.shape[2])), np.ones(chains))
     start = time.perf_counter()
     attempt = np.zeros(chains, dtype=int)
-    # ahead of time (the persistent cache serves a new process), once per program and argument shapes in this one
-    signature = (key, "init", _shapes((keys, starts[:, 0], inverse_mass, step_size, data)))
-    compiled_init = _COMPILED.get(signature)
-    if compiled_init is None:
-        compiled_init = init.lower(keys, starts[:, 0], inverse_mass, step_size, data).compile()
-        _COMPILED[signature] = compiled_init
+    compiled_init = programs.executable("init", keys, starts[:, 0], inverse_mass, step_size, data)
     while True:
         state = compiled_init(keys, starts[np.arange(chains), attempt], inverse_mass, step_size, data)
         bad = ~np.isfinite(np.asarray(state.potential_energy))
@@ -197,11 +205,7 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
         if attempt.max() >= starts.shape[1]:
             raise FloatingPointError(f"chains {np.flatnonzero(bad).tolist()}: the log density is not finite at "
                                      f"any of {starts.shape[1]} jittered starting points")
-    signature = (key, "advance", _shapes((state, data)))
-    compiled = _COMPILED.get(signature)
-    if compiled is None:
-        compiled = advance.lower(state, np.int64(CHUNK), data).compile()
-        _COMPILED[signature] = compiled
+    compiled = programs.executable("advance", state, np.int64(CHUNK), data)
     compile_s = time.perf_counter() - start
 
     t0 = time.perf_counter()

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import arviz as az
 import numpy as np
+import xarray as xr
 
 #: Dimensions whose variables are kept as float32: they grow with the data.
 WIDE_DIMS = frozenset({"country", "obs"})
 
 
-def wide_variables(posterior: object) -> list[str]:
+def wide_variables(posterior: xr.Dataset) -> list[str]:
     """The float64 posterior variables with a ``WIDE_DIMS`` dimension."""
-    return [name for name, var in posterior.data_vars.items()  # type: ignore[attr-defined]
+    return [str(name) for name, var in posterior.data_vars.items()
             if var.dtype == np.float64 and WIDE_DIMS & set(var.dims)]
 
 
-def compact_posterior(idata: az.InferenceData) -> az.InferenceData:
-    """``idata`` with its ``wide_variables`` rounded to float32 (the same object, changed in place)."""
+def compact_posterior(idata: az.InferenceData) -> None:
+    """Round ``idata``'s ``wide_variables`` to float32, in place."""
     post = idata.posterior
     wide = wide_variables(post)
     if wide:
         idata.posterior = post.assign({name: post[name].astype(np.float32) for name in wide})
-    return idata

@@ -15,7 +15,7 @@ import warnings
 import arviz as az
 import numpy as np
 
-from tipcausal.posterior.loo import category_prob_chunks, pointwise_log_likelihood
+from tipcausal.posterior.loo import category_prob_chunks, observed_log_prob
 
 
 def loo_pit(idata: az.InferenceData, *, seed: int) -> np.ndarray:
@@ -23,19 +23,18 @@ def loo_pit(idata: az.InferenceData, *, seed: int) -> np.ndarray:
     post = idata.posterior
     total = post.sizes["chain"] * post.sizes["draw"]
     y = np.asarray(idata.observed_data["score"].values, dtype=np.int64)
-    ll = pointwise_log_likelihood(idata).reshape(total, y.size)
+    rows = np.arange(y.size)
+    # one pass over the category probabilities: log p(y | draw) for the weights, P(score <= y | draw) for the PIT
+    log_lik = np.empty((total, y.size))
+    at_most = np.empty((total, y.size))
+    for sl, probs in category_prob_chunks(idata):
+        log_lik[sl] = observed_log_prob(probs, y)
+        at_most[sl] = np.cumsum(probs, axis=-1)[:, rows, y]
     with warnings.catch_warnings():  # Pareto k warnings: the LOO table reports them
         warnings.simplefilter("ignore")
-        log_w, _ = az.psislw(-ll.T)  # (obs, draws), normalised over draws
-    weights = np.exp(log_w)
-    at_most = np.zeros(y.size)
-    below = np.zeros(y.size)
-    rows = np.arange(y.size)
-    for sl, probs in category_prob_chunks(idata):
-        p_y = probs[:, rows, y]
-        p_le = np.cumsum(probs, axis=-1)[:, rows, y]
-        w = weights[:, sl].T  # (draws, obs)
-        at_most += (w * p_le).sum(axis=0)
-        below += (w * (p_le - p_y)).sum(axis=0)
+        log_w, _ = az.psislw(-log_lik.T)  # (obs, draws), normalised over draws
+    weights = np.exp(log_w).T  # (draws, obs)
+    upper = (weights * at_most).sum(axis=0)  # LOO P(score <= y)
+    lower = upper - (weights * np.exp(log_lik)).sum(axis=0)  # LOO P(score < y)
     u = np.random.default_rng(seed).uniform(size=y.size)
-    return np.clip(below + u * (at_most - below), 0.0, 1.0)
+    return np.clip(lower + u * (upper - lower), 0.0, 1.0)

@@ -7,11 +7,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from tipcausal.core.io import write_text_atomic
 from tipcausal.models.spec import PRIOR_ROLES
 from tipcausal.posterior.conditional import conditional_curves
 from tipcausal.posterior.loo_pit import loo_pit
 from tipcausal.posterior.ppc import grouped_checks
-from tipcausal.core.io import write_text_atomic
 from tipcausal.report import figures, sensitivity_figures
 from tipcausal.report.prose import answer, caveats
 from tipcausal.report.world_map import world_map_figure

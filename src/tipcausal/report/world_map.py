@@ -109,13 +109,13 @@ def world_map_figure(by_outcome: Mapping[str, Mapping[str, Mapping[str, EffectSu
     mappable = None
     for ax, outcome in zip(axes, outcomes):
         effects = by_outcome[outcome]
-        codes = {iso2.get(c, "").lower(): c for c in effects}
-        background = [p for code, p in shapes.paths.items() if code not in codes]
+        located = {iso2.get(c, "").lower(): c for c in effects if iso2.get(c, "").lower() in shapes.paths}
+        background = [p for code, p in shapes.paths.items() if code not in located]
         ax.add_collection(PathCollection(background, facecolors=OUTSIDE, edgecolors="#b0b0b0", linewidths=0.2))
-        drawn = [(code, c) for code, c in codes.items() if code in shapes.paths]
-        values = np.array([effects[c][effect].mean for _, c in drawn])
-        sure = np.array([not SURE[0] <= effects[c][effect].p_positive <= SURE[1] for _, c in drawn], dtype=bool)
-        fill = PathCollection([shapes.paths[code] for code, _ in drawn], array=values, cmap=CMAP, norm=norm,
+        drawn = [effects[c][effect] for c in located.values()]
+        values = np.array([e.mean for e in drawn])
+        sure = np.array([not SURE[0] <= e.p_positive <= SURE[1] for e in drawn], dtype=bool)
+        fill = PathCollection([shapes.paths[code] for code in located], array=values, cmap=CMAP, norm=norm,
                               edgecolors=np.where(sure[:, None], [[0, 0, 0, 1]], [[0.45, 0.45, 0.45, 1]]),
                               linewidths=np.where(sure, 0.9, 0.25))
         ax.add_collection(fill)
@@ -131,7 +131,7 @@ def world_map_figure(by_outcome: Mapping[str, Mapping[str, Mapping[str, EffectSu
                            shrink=0.8)
         bar.set_label(f"Posterior mean effect of +1 SD consultation on {EFFECT_TEXT.get(effect, effect)}; "
                       "grey: not in the model", fontsize=8)
-    missing = sorted({c for o in outcomes for c in unmapped(list(by_outcome[o]))})
+    missing = unmapped(sorted({c for o in outcomes for c in by_outcome[o]}))
     if missing:
         label = ", ".join(f"{(names or {}).get(c, c)}" for c in missing)
         fig.supxlabel(textwrap.fill(f"In the model but too small for the map or without a shape: {label}", 150),
