@@ -67,7 +67,8 @@ def main() -> None:
 
                 h = fit_hand_numpyro(bind_data(panel, spec), spec, draws=args.draws, tune=args.tune,
                                      chains=args.chains, target_accept=study.sampler.target_accept,
-                                     seed=study.sampler.seed)
+                                     seed=study.sampler.seed,
+                                     warmup_tree_depth=study.sampler.warmup_tree_depth)
                 row = {"sampler": "hand", "outcome": outcome, "wall_s": h["wall_s"], "compile_s": h["compile_s"],
                        "sampling_s": h["sampling_s"], "min_ess_bulk": h["min_ess_bulk"],
                        "min_ess_per_s": h["min_ess_bulk"] / h["sampling_s"],
@@ -86,14 +87,19 @@ def main() -> None:
             run_t = run.record.timings
             ess = float(az.ess(run.idata.posterior, method="bulk").to_array().min())
             gate = check_fit(run.idata)
+            draw_grads = int(run.idata.sample_stats["n_steps"].sum())
+            warm_grads = run.idata.posterior.attrs.get("warmup_gradient_evaluations")  # numpyro only
             row = {"sampler": backend, "outcome": outcome, "wall_s": run_t.wall_s, "fit_wall_s": wall,
+                   "draw_gradients": draw_grads, "warmup_gradients": warm_grads,
                    "compile_s": run_t.compile_s, "sampling_s": run_t.sampling_s, "min_ess_bulk": ess,
                    "min_ess_per_s": ess / run_t.sampling_s, "min_ess_per_s_e2e": ess / run_t.wall_s,
                    "divergences": gate.divergences, "gate": gate.verdict, "reasons": list(gate.reasons)}
             rows.append(row)
             print(f"{backend:8} {outcome:12} {run_t.wall_s:7.1f} {run_t.compile_s:9.1f} {run_t.sampling_s:8.1f} "
                   f"{ess:8.0f} {row['min_ess_per_s']:7.1f} {row['min_ess_per_s_e2e']:6.1f} {gate.divergences:4d} "
-                  f"{gate.verdict:>5}  {'; '.join(gate.reasons)}", flush=True)
+                  f"{gate.verdict:>5}  gradients: warmup {'-' if warm_grads is None else f'{warm_grads / 1e3:.0f}k'}, "
+                  f"draws {draw_grads / 1e3:.0f}k  "
+                  f"{'; '.join(gate.reasons)}", flush=True)
     out = Path(__file__).parent / "results" / f"samplers-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"args": vars(args), "cores": os.cpu_count(), "rows": rows}, indent=2))

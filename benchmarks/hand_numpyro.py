@@ -44,8 +44,9 @@ def _model(data: dict[str, Any], priors: dict[str, Any], n_country: int, n_regio
 
 
 def fit_hand_numpyro(bound: Any, spec: Any, *, draws: int, tune: int, chains: int, target_accept: float,
-                     seed: int) -> dict[str, Any]:
-    """Fit the hand-written model to tipcausal's bound data; returns the InferenceData and timings."""
+                     seed: int, warmup_tree_depth: int = 10) -> dict[str, Any]:
+    """Fit the hand-written model to tipcausal's bound data with numpyro's own MCMC (warmup trees capped at
+    ``warmup_tree_depth``, as tipcausal's sampler does); returns the InferenceData and timings."""
     import arviz as az
     import jax
     from numpyro.infer import MCMC, NUTS
@@ -56,7 +57,7 @@ def fit_hand_numpyro(bound: Any, spec: Any, *, draws: int, tune: int, chains: in
     dims = dict(n_country=len(bound.coords["country"]), n_region=len(bound.coords["region"]),
                 n_year=len(bound.coords["year"]), n_cut=len(bound.coords["cutpoint"]),
                 n_cov=len(bound.coords["covariate"]))
-    kernel = NUTS(_model, target_accept_prob=target_accept)
+    kernel = NUTS(_model, target_accept_prob=target_accept, max_tree_depth=(warmup_tree_depth, 10))
     mcmc = MCMC(kernel, num_warmup=tune, num_samples=draws, num_chains=chains,
                 chain_method="parallel" if jax.local_device_count() >= chains else "sequential",
                 progress_bar=False)

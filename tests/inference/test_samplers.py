@@ -45,7 +45,8 @@ def test_unknown_backend_lists_valid():
 
 
 @pytest.mark.parametrize("bad", [dict(draws=0), dict(chains=0), dict(chains=-1), dict(tune=-5),
-                                 dict(target_accept=2.0), dict(draws=1.5), dict(seed=True)])
+                                 dict(target_accept=2.0), dict(draws=1.5), dict(seed=True),
+                                 dict(warmup_tree_depth=0), dict(warmup_tree_depth=11)])
 def test_bad_settings_refused(bad):
     name = next(iter(bad))
     with pytest.raises(InputError, match=f"sampler setting {name} must be"):
@@ -60,5 +61,20 @@ def test_fit_key_changes_with_every_input(small_sim):
     assert base == fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings())
     others = {fit_key("other", (SPEC.hash,), s), fit_key(small_sim.panel.hash, ("other",), s),
               fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(seed=2)),
-              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(draws=500))}
-    assert base not in others and len(others) == 4
+              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(draws=500)),
+              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(warmup_tree_depth=6))}
+    assert base not in others and len(others) == 5
+
+
+@pytest.mark.sampling
+def test_warmup_trees_capped_and_counted(small_sim):
+    """numpyro's warmup builds trees no deeper than ``warmup_tree_depth``, sampling's up to 10, and the run counts
+    its warmup gradient evaluations."""
+    counts = {}
+    for depth in (2, 10):
+        fit = fit_specification(small_sim.panel, SPEC, SamplerSettings(draws=20, tune=40, chains=2, seed=3,
+                                                                       warmup_tree_depth=depth))
+        counts[depth] = fit.idata.posterior.attrs["warmup_gradient_evaluations"]
+        assert fit.idata.posterior.attrs["warmup_tree_depth"] == depth
+    assert 2 * 40 <= counts[2] <= 2 * 40 * (2**2 - 1)  # at least one and at most 3 leapfrog steps a transition
+    assert counts[10] > counts[2]  # the unadapted start takes longer trees when let

@@ -5,7 +5,9 @@ The sampler is two compiled programs, both taking the data as arguments: ``init`
 any number of warmup or sampling steps). Python calls ``advance`` chunk by chunk, so progress is reported and
 Ctrl-C is honoured between chunks without host callbacks inside the program (a program with host callbacks is
 never written to JAX's persistent cache). Warmup is numpyro's: Stan-style windowed adaptation of the step size
-(dual averaging to ``target_accept``) and a diagonal mass matrix.
+(dual averaging to ``target_accept``) and a diagonal mass matrix, with its trees capped at a lower depth than
+sampling's (``max_tree_depth=(warmup, sampling)``): before a mass matrix is adapted, early warmup otherwise builds
+trees of hundreds of steps.
 
 A run can start warm (``Adaptation``: where an earlier fit's chains ended, with their adapted mass matrix and
 step size): its chains start from those positions with that mass matrix, and warmup adapts the step size only
@@ -42,6 +44,7 @@ class NutsDraws:
     compile_s: float
     sampling_s: float
     final: Adaptation
+    warmup_steps: int = 0  # leapfrog steps (gradient evaluations) of all chains' warmup
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class _Programs:
 _SAMPLERS: LRUCache[tuple[Any, ...], _Programs] = LRUCache(maxsize=PROGRAMS_KEPT)
 
 
-def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
+def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int | tuple[int, int],
               parallel: bool, warm: str | None) -> _Programs:
     key = (density.program.key, tune, target_accept, max_tree_depth, parallel, warm)
     programs = _SAMPLERS.get(key)
@@ -127,7 +130,7 @@ def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tre
     return programs
 
 
-def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int,
+def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, max_tree_depth: int | tuple[int, int],
                    parallel: bool, warm: str | None) -> tuple[Callable, Callable]:
     import jax
     import jax.numpy as jnp
@@ -177,11 +180,12 @@ def _shapes(args: Any) -> tuple[Any, ...]:
 
 
 def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int, target_accept: float,
-             seed: int, max_tree_depth: int = 10, warm: tuple[np.ndarray, np.ndarray] | None = None,
+             seed: int, max_tree_depth: int | tuple[int, int] = 10,
+             warm: tuple[np.ndarray, np.ndarray] | None = None,
              adapt_mass: bool = False, progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
     """``tune`` warmup and ``draws`` sampling transitions of NUTS from the first of each chain's candidate
     ``starts`` (chain, attempt, dim) where the log density is finite; one chain per host device when there are
-    enough (else vectorised on one). ``warm``: per-chain inverse mass matrices (chain, dim) and step sizes
+    enough (else vectorised on one). ``max_tree_depth``: one cap, or (warmup's, sampling's). ``warm``: per-chain inverse mass matrices (chain, dim) and step sizes
     (chain,) to start from; warmup then adapts the step size only, or (``adapt_mass``) re-estimates the mass
     matrix as well in Stan's windows."""
     import jax
@@ -210,6 +214,7 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
 
     t0 = time.perf_counter()
     kept: list[dict[str, Any]] = []
+    warmup_steps = 0
     for phase, total in (("warmup", tune), ("sampling", draws)):
         done = 0
         while done < total:
@@ -218,7 +223,7 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
             if phase == "sampling":
                 kept.append(jax.tree_util.tree_map(lambda v, n=n: np.asarray(v)[:, :n], trace))
             else:
-                jax.block_until_ready(state)
+                warmup_steps += int(np.asarray(trace["num_steps"])[:, :n].sum())
             done += n
             if progress is not None:
                 progress(phase, done, total)
@@ -228,7 +233,8 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
     final = Adaptation(position=np.asarray(state.z, dtype=np.float64),
                        inverse_mass=np.asarray(state.adapt_state.inverse_mass_matrix, dtype=np.float64),
                        step_size=np.asarray(state.adapt_state.step_size, dtype=np.float64), labels=())
-    return NutsDraws(posterior=posterior, stats=joined, compile_s=compile_s, sampling_s=sampling_s, final=final)
+    return NutsDraws(posterior=posterior, stats=joined, compile_s=compile_s, sampling_s=sampling_s, final=final,
+                     warmup_steps=warmup_steps)
 
 
 JITTER_RETRIES = 10

@@ -40,6 +40,8 @@ from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.precision import compact_posterior
 
 DEFAULT_BACKEND = "numpyro"
+#: NUTS's tree depth cap while sampling (every backend's default)
+MAX_TREE_DEPTH = 10
 _XLA_FLAG = "--xla_force_host_platform_device_count"
 
 
@@ -58,13 +60,19 @@ class SamplerSettings:
     seed: int = 1
     #: with a warm start (refits), also re-estimate the mass matrix in Stan's windows rather than keep it
     warm_mass: bool = False
+    #: NUTS's tree depth cap during warmup (numpyro only; sampling's cap stays ``MAX_TREE_DEPTH``): early warmup,
+    #: before a mass matrix is adapted, otherwise spends more gradients than all the draws (ARCHITECTURE.md)
+    warmup_tree_depth: int = 5
 
     def __post_init__(self) -> None:
         lookup(SAMPLERS, self.backend, "sampler")
-        for name, low in (("draws", 1), ("tune", 0), ("chains", 1), ("seed", 0)):
+        for name, low, high in (("draws", 1, None), ("tune", 0, None), ("chains", 1, None), ("seed", 0, None),
+                                ("warmup_tree_depth", 1, MAX_TREE_DEPTH)):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise InputError(f"sampler setting {name} must be an integer >= {low}, got {value!r}")
+            if (not isinstance(value, int) or isinstance(value, bool) or value < low
+                    or (high is not None and value > high)):
+                bound = f"between {low} and {high}" if high is not None else f">= {low}"
+                raise InputError(f"sampler setting {name} must be an integer {bound}, got {value!r}")
         ta = self.target_accept
         if isinstance(ta, bool) or not isinstance(ta, (int, float)) or not 0.5 <= ta < 1.0:
             raise InputError(f"sampler setting target_accept must be in [0.5, 1), got {ta!r}")
@@ -145,7 +153,7 @@ def entry_labels(model: pm.Model, density: Any) -> tuple[str, ...]:
 
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
                     progress: bool, warm: Adaptation | None = None, warm_mass: bool = False,
-                    min_rows: int = 0) -> SamplerRun:
+                    min_rows: int = 0, warmup_tree_depth: int = MAX_TREE_DEPTH) -> SamplerRun:
     notes = list(configure_jax(chains))
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
@@ -166,16 +174,19 @@ def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, targ
                         if warm_mass else f"its mass matrix kept; {tune} warmup steps adapted the step size only"))
     bar = _ProgressBar(tune + draws, chains) if progress else None
     result = nuts.run_nuts(density, starts, draws=draws, tune=tune, target_accept=target_accept, seed=seed,
-                           warm=mass, adapt_mass=warm_mass, progress=bar.update if bar else None)
+                           warm=mass, adapt_mass=warm_mass, progress=bar.update if bar else None,
+                           max_tree_depth=(warmup_tree_depth, MAX_TREE_DEPTH))
     if bar:
         bar.close()
     posterior = result.posterior
     coords, dims = coords_and_dims_for_inferencedata(model)
-    attrs = {"sampling_time": result.sampling_s, "tuning_steps": tune, "inference_library": "numpyro",
+    attrs = {"sampling_time": result.sampling_s, "tuning_steps": tune, "warmup_tree_depth": warmup_tree_depth,
+             "warmup_gradient_evaluations": result.warmup_steps, "inference_library": "numpyro",
              "inference_library_version": _version("numpyro")}
     idata = az.from_dict(posterior=posterior, sample_stats=nuts.sample_stats(result.stats),
                          observed_data=find_observations(model), constant_data=find_constants(model),
-                         coords=coords, dims=dims, attrs=attrs)
+                         coords=coords, dims=dims)
+    idata.posterior.attrs.update(attrs)  # az.from_dict drops its ``attrs`` argument (ArviZ 0.23)
     wall = time.perf_counter() - start
     if density.padded_rows != density.n_rows:
         notes.append(f"rows padded {density.n_rows} -> {density.padded_rows} (masked) to share compiled programs")
@@ -284,8 +295,8 @@ def sample(model: pm.Model, settings: SamplerSettings, *, progress: bool = True,
     fn = SAMPLERS[settings.backend]
     extra: dict[str, Any] = {}
     if settings.backend == "numpyro":
-        extra = {"min_rows": min_rows} | ({"warm": warm, "warm_mass": settings.warm_mass} if warm is not None
-                                          else {})
+        extra = ({"min_rows": min_rows, "warmup_tree_depth": settings.warmup_tree_depth}
+                 | ({"warm": warm, "warm_mass": settings.warm_mass} if warm is not None else {}))
 
     def call() -> SamplerRun:
         return fn(model, draws=settings.draws, tune=settings.tune, chains=settings.chains,
