@@ -62,7 +62,7 @@ class SamplerSettings:
     warm_mass: bool = False
     #: NUTS's tree depth cap during warmup (numpyro only; sampling's cap stays ``MAX_TREE_DEPTH``): early warmup,
     #: before a mass matrix is adapted, otherwise spends more gradients than all the draws (ARCHITECTURE.md)
-    warmup_tree_depth: int = 5
+    warmup_tree_depth: int = 6
 
     def __post_init__(self) -> None:
         lookup(SAMPLERS, self.backend, "sampler")
