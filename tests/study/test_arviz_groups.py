@@ -89,3 +89,26 @@ def test_report_renders_again_from_the_run_folder_without_sampling(small_run, tm
     result = CliRunner().invoke(app, ["report", str(empty)])
     assert result.exit_code == 2 and "not a finished tipcausal run folder" in result.output
     assert list(empty.iterdir()) == []
+
+
+def test_a_rerun_copies_the_earlier_runs_fit_file_only_when_it_holds_the_same_fit(small_run, tmp_path, monkeypatch):
+    from tipcausal.study import store as store_module
+
+    doc = json.loads(small_run.summary_path.read_text())
+    earlier = small_run.out_dir / doc["outcomes"]["protection"]["fit"]
+    prov = json.loads(earlier.with_suffix(".provenance.json").read_text())
+    fit = small_run.result.outcomes["protection"].fit
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the pointwise groups were evaluated again")
+
+    monkeypatch.setattr(store_module, "with_pointwise_groups", not_again)
+    copied = store_module.save_fit(fit.idata, prov, tmp_path / "same.nc", rows=fit.data.rows, previous=earlier)
+    a, b = az.from_netcdf(earlier), az.from_netcdf(copied)
+    np.testing.assert_array_equal(a.log_likelihood["score"].values, b.log_likelihood["score"].values)
+    assert b.posterior.attrs["tipcausal_fit_key"] == prov["fit_key"]
+    # another seed means other replicated scores: the earlier file is not used
+    with pytest.raises(AssertionError, match="evaluated again"):
+        store_module.save_fit(fit.idata, {**prov, "seed": prov["seed"] + 1}, tmp_path / "other.nc",
+                              rows=fit.data.rows, previous=earlier)
+    assert not (tmp_path / "other.nc").exists()

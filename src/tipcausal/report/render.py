@@ -9,14 +9,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from tipcausal.core.io import write_text_atomic
 from tipcausal.models.spec import PRIOR_ROLES
-from tipcausal.posterior.conditional import conditional_curves
-from tipcausal.posterior.loo_pit import loo_pit
-from tipcausal.posterior.ppc import grouped_checks
 from tipcausal.report import figures, sensitivity_figures
 from tipcausal.report.prose import answer, caveats
 from tipcausal.report.world_map import world_map_figure
-from tipcausal.study.results import StudyResult
-
+from tipcausal.study.results import StudyResult, posterior_checks
 
 CITATIONS = {
     "simulated": ["Panel simulated by tipcausal.simulation.structural.simulate_panel from the default DAG's structural model; "
@@ -59,6 +55,7 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
     study = result.study
     first = next(iter(result.outcomes.values()))
     truth_by_country = {o: r.truth.by_country for o, r in result.outcomes.items() if r.truth}
+    checks = {o: r.checks if r.checks is not None else posterior_checks(r.fit) for o, r in result.outcomes.items()}
     return {
         "study": study,
         "summary": summary,
@@ -77,12 +74,10 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
             {o: r.effects.by_country for o, r in result.outcomes.items()}, names=result.panel.country_names()),
             dpi=80) if result.panel.kind == "real" else None,
         "conditional_uri": figures.to_data_uri(figures.conditional_figure(
-            {o: conditional_curves(r.idata, seed=study.sampler.seed) for o, r in result.outcomes.items()}), dpi=90),
-        "loo_pit_uri": figures.to_data_uri(figures.loo_pit_figure(
-            {o: loo_pit(r.idata, seed=study.sampler.seed) for o, r in result.outcomes.items()}), dpi=80),
-        "grouped_ppc_uri": figures.to_data_uri(figures.grouped_ppc_figure(
-            {o: grouped_checks(r.idata, r.fit.data.rows, seed=study.sampler.seed) for o, r in result.outcomes.items()}),
-            dpi=80),
+            {o: c.conditional for o, c in checks.items()}), dpi=90),
+        "loo_pit_uri": figures.to_data_uri(figures.loo_pit_figure({o: c.loo_pit for o, c in checks.items()}), dpi=80),
+        "grouped_ppc_uri": figures.to_data_uri(figures.grouped_ppc_figure({o: c.grouped for o, c in checks.items()}),
+                                               dpi=80),
         "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
         "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
                                                                                 "country_sd", "year_sd"]), dpi=80)

@@ -14,9 +14,11 @@ from tipcausal.causal.identify import Identification
 from tipcausal.causal.variants import VariantIdentification
 from tipcausal.data.panel import Panel
 from tipcausal.fit import JointFit, SpecFit
+from tipcausal.posterior.conditional import ConditionalCurves, conditional_curves
 from tipcausal.posterior.effects import Effects
 from tipcausal.posterior.loo import ElpdComparison, LooSummary
-from tipcausal.posterior.ppc import PredictiveCheck
+from tipcausal.posterior.loo_pit import loo_pit
+from tipcausal.posterior.ppc import GroupedCheck, PredictiveCheck, grouped_checks
 from tipcausal.sensitivity.suite import SensitivityResult
 from tipcausal.study.config import Study
 
@@ -49,6 +51,24 @@ class Specification:
 
 
 @dataclass(frozen=True)
+class PosteriorChecks:
+    """What the report draws from a primary fit beyond its assessment: the predictive checks by year and region,
+    the randomised LOO-PIT values and the conditional-effect curves (evaluated once per fit and seed; with a
+    store, read back on a rerun)."""
+
+    grouped: dict[str, GroupedCheck]
+    loo_pit: Any  # np.ndarray (obs,)
+    conditional: ConditionalCurves
+
+
+def posterior_checks(fit: SpecFit) -> PosteriorChecks:
+    """The ``PosteriorChecks`` of one fit, at its sampler seed."""
+    seed = fit.record.settings.seed
+    return PosteriorChecks(grouped=grouped_checks(fit.idata, fit.data.rows, seed=seed),
+                           loo_pit=loo_pit(fit.idata, seed=seed), conditional=conditional_curves(fit.idata, seed=seed))
+
+
+@dataclass(frozen=True)
 class OutcomeResult:
     """Everything one outcome's run produced."""
 
@@ -59,6 +79,7 @@ class OutcomeResult:
     specifications: tuple[Specification, ...]
     baselines: tuple[Any, ...] = ()
     truth: Truth | None = None
+    checks: PosteriorChecks | None = None
 
     @property
     def spec(self) -> Any:

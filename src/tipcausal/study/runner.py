@@ -30,13 +30,20 @@ from tipcausal.fitstore import FitStore, derived_stored, fit_stored
 from tipcausal.inference.sampling import configure_jax
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.baselines import fit_baselines
-from tipcausal.simulation.structural import SimulatedPanel
-from tipcausal.study.compare import comparison_with, fit_alternatives
 from tipcausal.sensitivity.settings import DEFAULT_BENCHMARKS, SensitivitySettings
 from tipcausal.sensitivity.suite import run_sensitivity
+from tipcausal.simulation.structural import SimulatedPanel
+from tipcausal.study.compare import comparison_with, fit_alternatives
 from tipcausal.study.config import Study, alternative_specs
 from tipcausal.study.panels import study_panel
-from tipcausal.study.results import OutcomeResult, Specification, StudyResult, Truth
+from tipcausal.study.results import (
+    OutcomeResult,
+    PosteriorChecks,
+    Specification,
+    StudyResult,
+    Truth,
+    posterior_checks,
+)
 from tipcausal.study.store import FitContext, fit_provenance, save_fit
 
 log = logging.getLogger(__name__)
@@ -212,8 +219,9 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
             say(f"    {outcome}: reused the stored fit {fit.record.key[:12]} (same data, spec, sampler settings "
                 "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
-        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store, rows=fit.data.rows)
         path = out_dir / "fits" / f"{outcome}.nc"
+        save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store, rows=fit.data.rows,
+                 previous=path if write_dir != out_dir else None)
         _report_fit(say, outcome, fit)
         fits[outcome] = (fit, path)
     return fits
@@ -225,6 +233,12 @@ def _baselines(store: FitStore | None, panel: Panel, spec: ModelSpec) -> tuple:
               "covariates": list(spec.covariates)}
     return derived_stored(store, "baselines", inputs,
                           lambda: tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
+
+
+def _checks(store: FitStore | None, fit: SpecFit) -> PosteriorChecks:
+    """The report's posterior checks of one primary fit (computed once per fit and seed with a store)."""
+    return derived_stored(store, "posterior_checks", {"fit": fit.record.key, "seed": fit.record.settings.seed},
+                          lambda: posterior_checks(fit))
 
 
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
@@ -260,7 +274,7 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
         outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
             specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
-            baselines=_baselines(store, panel, spec))
+            baselines=_baselines(store, panel, spec), checks=_checks(store, fit))
     result = StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
                          variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
                          joint=joint)

@@ -6,6 +6,7 @@ the seed, data hash, DAG hash, model spec, sampler settings, fit key, timings, t
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,20 +59,41 @@ def fit_provenance(fit: SpecFit | JointFit, label: str, context: FitContext,
     return prov
 
 
+def _same_fit_file(path: Path | None, prov: dict[str, Any]) -> bool:
+    """True when ``path`` is a run folder's fit file of the fit ``prov`` describes (same fit key and seed, so the
+    same draws and the same pointwise groups) with its ArviZ groups."""
+    if path is None or not path.is_file():
+        return False
+    try:
+        with h5py.File(path, "r") as fh:
+            if not {"log_likelihood", "posterior_predictive", "posterior"} <= set(fh):
+                return False
+            attrs = fh["posterior"].attrs
+            recorded = json.loads(attrs.get("tipcausal_provenance", "{}"))
+            return attrs.get("tipcausal_fit_key") == prov["fit_key"] and recorded.get("seed") == prov["seed"]
+    except (OSError, ValueError):  # unreadable, partly written or unparsable: write it again
+        return False
+
+
 def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, store: FitStore | None = None,
-             rows: pd.DataFrame | None = None) -> Path:
+             rows: pd.DataFrame | None = None, previous: Path | None = None) -> Path:
     """Write a fit as netCDF plus ``<name>.provenance.json``, each atomically (verified before rename).
 
     ``rows`` (the model's rows, in observation order): the file also gets the ``log_likelihood`` and
     ``posterior_predictive`` groups and the observations' country and year (``posterior.groups``), for ArviZ's
     tools. Otherwise, with a ``store`` (which holds every fit that went through it, reused or just fitted), the
     stored file's bytes are copied and the provenance attribute set in place (HDF5): the file ``to_netcdf``
-    would write, in a fraction of the time."""
-    if rows is not None:
-        idata = with_pointwise_groups(idata, rows, seed=prov["seed"])
-    stored = store.fit_file(prov["fit_key"]) if store is not None and rows is None else None
-    if stored is not None and not stored.is_file():  # a store that holds no file for it (a run folder's)
-        stored = None
+    would write, in a fraction of the time. ``previous``: where an earlier run of the same study keeps this fit
+    (its output folder); when that file holds the same fit with its groups, its bytes are copied (a rerun with
+    unchanged inputs evaluates nothing again)."""
+    if rows is not None and _same_fit_file(previous, prov):
+        stored = previous
+    else:
+        if rows is not None:
+            idata = with_pointwise_groups(idata, rows, seed=prov["seed"])
+        stored = store.fit_file(prov["fit_key"]) if store is not None and rows is None else None
+        if stored is not None and not stored.is_file():  # a store that holds no file for it (a run folder's)
+            stored = None
     summary = provenance.canonical_json({k: prov[k] for k in ("seed", "data_hash", "dag_hash", "model_hash")})
     idata.posterior.attrs["tipcausal_provenance"] = summary
 
