@@ -62,7 +62,7 @@ def test_fit_key_changes_with_every_input(small_sim):
     others = {fit_key("other", (SPEC.hash,), s), fit_key(small_sim.panel.hash, ("other",), s),
               fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(seed=2)),
               fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(draws=500)),
-              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(warmup_tree_depth=6))}
+              fit_key(small_sim.panel.hash, (SPEC.hash,), SamplerSettings(warmup_tree_depth=4))}
     assert base not in others and len(others) == 5
 
 
