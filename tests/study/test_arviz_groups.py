@@ -107,8 +107,8 @@ def test_a_rerun_copies_the_earlier_runs_fit_file_only_when_it_holds_the_same_fi
     a, b = az.from_netcdf(earlier), az.from_netcdf(copied)
     np.testing.assert_array_equal(a.log_likelihood["score"].values, b.log_likelihood["score"].values)
     assert b.posterior.attrs["tipcausal_fit_key"] == prov["fit_key"]
-    # another seed means other replicated scores: the earlier file is not used
+    # another fit (another key: other data, spec, settings or seed): the earlier file is not used
     with pytest.raises(AssertionError, match="evaluated again"):
-        store_module.save_fit(fit.idata, {**prov, "seed": prov["seed"] + 1}, tmp_path / "other.nc",
+        store_module.save_fit(fit.idata, {**prov, "fit_key": "0" * 16}, tmp_path / "other.nc",
                               rows=fit.data.rows, previous=earlier)
     assert not (tmp_path / "other.nc").exists()

@@ -13,10 +13,7 @@ import arviz as az
 import pandas as pd
 from matplotlib.figure import Figure
 
-from tipcausal.posterior.conditional import conditional_curves
 from tipcausal.posterior.effects import EffectSummary
-from tipcausal.posterior.loo_pit import loo_pit
-from tipcausal.posterior.ppc import grouped_checks
 from tipcausal.report.figures import (conditional_figure, country_forest_figure, draw_dag, forest_figure,
                                       grouped_ppc_figure, loo_pit_figure, ppc_figure)
 from tipcausal.report.render import write_report
@@ -101,21 +98,18 @@ class StudyRun:
     def plot_ppc(self, kind: str = "shares") -> Figure:
         """Posterior predictive checks per outcome: ``"shares"`` (each score's share), ``"grouped"`` (the mean
         score by year and by region) or ``"loo_pit"`` (randomised LOO-PIT histograms)."""
-        seed = self.result.study.sampler.seed
         outcomes = self.result.outcomes
         if kind == "shares":
             return ppc_figure({o: r.ppc for o, r in outcomes.items()})
         if kind == "grouped":
-            return grouped_ppc_figure({o: grouped_checks(r.idata, r.fit.data.rows, seed=seed)
-                                       for o, r in outcomes.items()})
+            return grouped_ppc_figure({o: r.posterior_checks.grouped for o, r in outcomes.items()})
         if kind == "loo_pit":
-            return loo_pit_figure({o: loo_pit(r.idata, seed=seed) for o, r in outcomes.items()})
+            return loo_pit_figure({o: r.posterior_checks.loo_pit for o, r in outcomes.items()})
         raise ValueError(f"kind must be one of shares, grouped, loo_pit, not {kind!r}")
 
     def plot_conditional(self) -> Figure:
         """P(score = k) per outcome as consultation is moved -2..+2 SD in every country-year (mean, 94% band)."""
-        return conditional_figure({o: conditional_curves(r.idata, seed=self.result.study.sampler.seed)
-                                   for o, r in self.result.outcomes.items()})
+        return conditional_figure({o: r.posterior_checks.conditional for o, r in self.result.outcomes.items()})
 
     def plot_dag(self) -> Figure:
         """The study's DAG with its treatment, outcomes and adjustment set."""

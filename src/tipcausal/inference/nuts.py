@@ -185,9 +185,9 @@ def run_nuts(density: ModelDensity, starts: np.ndarray, *, draws: int, tune: int
              adapt_mass: bool = False, progress: Callable[[str, int, int], None] | None = None) -> NutsDraws:
     """``tune`` warmup and ``draws`` sampling transitions of NUTS from the first of each chain's candidate
     ``starts`` (chain, attempt, dim) where the log density is finite; one chain per host device when there are
-    enough (else vectorised on one). ``max_tree_depth``: one cap, or (warmup's, sampling's). ``warm``: per-chain inverse mass matrices (chain, dim) and step sizes
-    (chain,) to start from; warmup then adapts the step size only, or (``adapt_mass``) re-estimates the mass
-    matrix as well in Stan's windows."""
+    enough (else vectorised on one). ``max_tree_depth``: one cap, or (warmup's, sampling's). ``warm``: per-chain
+    inverse mass matrices (chain, dim) and step sizes (chain,) to start from; warmup then adapts the step size
+    only, or (``adapt_mass``) re-estimates the mass matrix as well in Stan's windows."""
     import jax
 
     chains = starts.shape[0]

@@ -40,8 +40,9 @@ from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.precision import compact_posterior
 
 DEFAULT_BACKEND = "numpyro"
-#: NUTS's tree depth cap while sampling (every backend's default)
+#: NUTS's tree depth cap while sampling (every backend's default), and numpyro's during warmup (ARCHITECTURE.md)
 MAX_TREE_DEPTH = 10
+WARMUP_TREE_DEPTH = 6
 _XLA_FLAG = "--xla_force_host_platform_device_count"
 
 
@@ -62,7 +63,7 @@ class SamplerSettings:
     warm_mass: bool = False
     #: NUTS's tree depth cap during warmup (numpyro only; sampling's cap stays ``MAX_TREE_DEPTH``): early warmup,
     #: before a mass matrix is adapted, otherwise spends more gradients than all the draws (ARCHITECTURE.md)
-    warmup_tree_depth: int = 6
+    warmup_tree_depth: int = WARMUP_TREE_DEPTH
 
     def __post_init__(self) -> None:
         lookup(SAMPLERS, self.backend, "sampler")
@@ -153,7 +154,7 @@ def entry_labels(model: pm.Model, density: Any) -> tuple[str, ...]:
 
 def _sample_numpyro(model: pm.Model, *, draws: int, tune: int, chains: int, target_accept: float, seed: int,
                     progress: bool, warm: Adaptation | None = None, warm_mass: bool = False,
-                    min_rows: int = 0, warmup_tree_depth: int = MAX_TREE_DEPTH) -> SamplerRun:
+                    min_rows: int = 0, warmup_tree_depth: int = WARMUP_TREE_DEPTH) -> SamplerRun:
     notes = list(configure_jax(chains))
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 

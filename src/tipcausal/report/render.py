@@ -12,7 +12,7 @@ from tipcausal.models.spec import PRIOR_ROLES
 from tipcausal.report import figures, sensitivity_figures
 from tipcausal.report.prose import answer, caveats
 from tipcausal.report.world_map import world_map_figure
-from tipcausal.study.results import StudyResult, posterior_checks
+from tipcausal.study.results import StudyResult
 
 CITATIONS = {
     "simulated": ["Panel simulated by tipcausal.simulation.structural.simulate_panel from the default DAG's structural model; "
@@ -55,7 +55,7 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
     study = result.study
     first = next(iter(result.outcomes.values()))
     truth_by_country = {o: r.truth.by_country for o, r in result.outcomes.items() if r.truth}
-    checks = {o: r.checks if r.checks is not None else posterior_checks(r.fit) for o, r in result.outcomes.items()}
+    checks = {o: r.posterior_checks for o, r in result.outcomes.items()}
     return {
         "study": study,
         "summary": summary,

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from tipcausal.causal.graph import CausalGraph
 from tipcausal.causal.identify import Identification
@@ -57,7 +60,7 @@ class PosteriorChecks:
     store, read back on a rerun)."""
 
     grouped: dict[str, GroupedCheck]
-    loo_pit: Any  # np.ndarray (obs,)
+    loo_pit: np.ndarray  # (obs,)
     conditional: ConditionalCurves
 
 
@@ -79,7 +82,12 @@ class OutcomeResult:
     specifications: tuple[Specification, ...]
     baselines: tuple[Any, ...] = ()
     truth: Truth | None = None
-    checks: PosteriorChecks | None = None
+    checks: PosteriorChecks | None = None  # the runner's (from the store on a rerun)
+
+    @cached_property
+    def posterior_checks(self) -> PosteriorChecks:
+        """The report's posterior checks: the runner's, else evaluated from the fit (once)."""
+        return self.checks if self.checks is not None else posterior_checks(self.fit)
 
     @property
     def spec(self) -> Any:

@@ -6,7 +6,6 @@ the seed, data hash, DAG hash, model spec, sampler settings, fit key, timings, t
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,19 +58,16 @@ def fit_provenance(fit: SpecFit | JointFit, label: str, context: FitContext,
     return prov
 
 
-def _same_fit_file(path: Path | None, prov: dict[str, Any]) -> bool:
-    """True when ``path`` is a run folder's fit file of the fit ``prov`` describes (same fit key and seed, so the
-    same draws and the same pointwise groups) with its ArviZ groups."""
+def _same_fit_file(path: Path | None, fit_key: str) -> bool:
+    """True when ``path`` is a run folder's file of the fit ``fit_key`` names with its ArviZ groups (the key
+    covers the sampler seed, so the same draws and the same seeded pointwise groups)."""
     if path is None or not path.is_file():
         return False
     try:
         with h5py.File(path, "r") as fh:
-            if not {"log_likelihood", "posterior_predictive", "posterior"} <= set(fh):
-                return False
-            attrs = fh["posterior"].attrs
-            recorded = json.loads(attrs.get("tipcausal_provenance", "{}"))
-            return attrs.get("tipcausal_fit_key") == prov["fit_key"] and recorded.get("seed") == prov["seed"]
-    except (OSError, ValueError):  # unreadable, partly written or unparsable: write it again
+            return ({"log_likelihood", "posterior_predictive", "posterior"} <= set(fh)
+                    and fh["posterior"].attrs.get("tipcausal_fit_key") == fit_key)
+    except OSError:  # unreadable or partly written: write it again
         return False
 
 
@@ -86,14 +82,14 @@ def save_fit(idata: az.InferenceData, prov: dict[str, Any], path: Path, *, store
     would write, in a fraction of the time. ``previous``: where an earlier run of the same study keeps this fit
     (its output folder); when that file holds the same fit with its groups, its bytes are copied (a rerun with
     unchanged inputs evaluates nothing again)."""
-    if rows is not None and _same_fit_file(previous, prov):
-        stored = previous
-    else:
-        if rows is not None:
+    stored = None  # a file whose bytes are the ones to write
+    if rows is not None:
+        if _same_fit_file(previous, prov["fit_key"]):
+            stored = previous
+        else:
             idata = with_pointwise_groups(idata, rows, seed=prov["seed"])
-        stored = store.fit_file(prov["fit_key"]) if store is not None and rows is None else None
-        if stored is not None and not stored.is_file():  # a store that holds no file for it (a run folder's)
-            stored = None
+    elif store is not None and store.fit_file(prov["fit_key"]).is_file():  # a run folder's store may hold none
+        stored = store.fit_file(prov["fit_key"])
     summary = provenance.canonical_json({k: prov[k] for k in ("seed", "data_hash", "dag_hash", "model_hash")})
     idata.posterior.attrs["tipcausal_provenance"] = summary
 
