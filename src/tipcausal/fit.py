@@ -34,6 +34,7 @@ from tipcausal.models.joint import bind_joint, build_joint_model, correlation_su
 from tipcausal.models.spec import ModelSpec
 from tipcausal.posterior.effects import Effects, effect_draws, effect_names, summarise_effects
 from tipcausal.posterior.loo import LooSummary, loo_summary
+from tipcausal.posterior.pointwise import Pointwise
 from tipcausal.posterior.ppc import PredictiveCheck, predictive_shares
 
 #: Minimum bulk ESS of the effect draws (the average effects the report states) for the gate to pass.
@@ -82,11 +83,14 @@ class Assessment:
         """True when PSIS-LOO and the predictive check were computed."""
         return self.loo is not None and self.ppc is not None
 
-    def with_predictive(self, idata: az.InferenceData, data: ModelData, *, seed: int) -> Assessment:
-        """This assessment with PSIS-LOO and the predictive check (computed when missing)."""
+    def with_predictive(self, idata: az.InferenceData, data: ModelData, *, seed: int,
+                        pointwise: Pointwise | None = None) -> Assessment:
+        """This assessment with PSIS-LOO and the predictive check (computed when missing; ``pointwise``: the fit's
+        observation-level quantities, when some are evaluated already)."""
         if self.predictive:
             return self
-        return replace(self, loo=loo_summary(idata, data.rows), ppc=predictive_shares(idata, seed=seed))
+        pointwise = pointwise if pointwise is not None else Pointwise(idata)
+        return replace(self, loo=loo_summary(pointwise, data.rows), ppc=predictive_shares(idata, seed=seed))
 
     @property
     def pointwise_elpd(self) -> Any:
@@ -105,6 +109,19 @@ class SpecFit:
     idata: az.InferenceData = field(repr=False)
     assessment: Assessment
     record: FitRecord
+    #: the observation-level quantities its assessment evaluated (a fresh fit assessed with PSIS-LOO), kept for
+    #: the run's saved groups and LOO-PIT; never stored, and let go with ``lean()``
+    evaluated: Pointwise | None = field(default=None, repr=False, compare=False)
+
+    def pointwise(self) -> Pointwise:
+        """The fit's observation-level quantities: those its assessment evaluated, else new ones (evaluated on
+        use)."""
+        return self.evaluated if self.evaluated is not None else Pointwise(self.idata)
+
+    def lean(self) -> SpecFit:
+        """This fit without its evaluated observation-level quantities (they take memory: two float64 arrays of
+        draws x observations)."""
+        return self if self.evaluated is None else replace(self, evaluated=None)
 
     @property
     def gate(self) -> GateResult:
@@ -175,14 +192,15 @@ def warm_key(warm_from: FitRecord | None, settings: SamplerSettings) -> str | No
 
 
 def assess(idata: az.InferenceData, data: ModelData, *, seed: int,
-           gate_idata: az.InferenceData | None = None, predictive: bool = True) -> Assessment:
+           gate_idata: az.InferenceData | None = None, predictive: bool = True,
+           pointwise: Pointwise | None = None) -> Assessment:
     """Gate, effects, and (``predictive``) LOO and PPC of a single-outcome fit (``gate_idata``: the whole fit it
-    is a view of)."""
+    is a view of; ``pointwise``: its observation-level quantities, evaluated here for PSIS-LOO)."""
     draws = effect_draws(idata)
     gate = check_fit(gate_idata if gate_idata is not None else idata, extra=draws[list(effect_names(idata))],
                      extra_ess_min=EFFECT_ESS_MIN)
     light = Assessment(gate=gate, effects=summarise_effects(idata, draws), loo=None, ppc=None)
-    return light.with_predictive(idata, data, seed=seed) if predictive else light
+    return light.with_predictive(idata, data, seed=seed, pointwise=pointwise) if predictive else light
 
 
 def _sample(model: Any, spec: ModelSpec, key: str, settings: SamplerSettings, progress: bool,
@@ -210,9 +228,10 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     data = bind_data(panel, spec)
     key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
     run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from, data.pad_rows)
-    assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive)
+    pointwise = Pointwise(run.idata) if predictive else None
+    assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive, pointwise=pointwise)
     return SpecFit(spec=spec, data=data, idata=run.idata, assessment=assessment,
-                   record=_record(run, settings, key, panel))
+                   record=_record(run, settings, key, panel), evaluated=pointwise)
 
 
 def fit_joint(panel: Panel, specs: list[ModelSpec], settings: SamplerSettings, *, progress: bool = False) -> JointFit:

@@ -52,6 +52,8 @@ def test_low_bfmi_fails():
     energy = np.cumsum(np.random.default_rng(1).normal(size=(4, 1000)), axis=1)  # random walk -> E-BFMI ~ 0
     g = check_fit(make(good(), energy=energy))
     assert not g.passed and any("E-BFMI" in r for r in g.reasons)
+    idata = make(good(), energy=energy)
+    assert g.min_bfmi == pytest.approx(float(np.min(az.bfmi(idata))), rel=1e-12)  # ArviZ's E-BFMI
 
 
 def test_autocorrelated_draws_fail_on_ess():

@@ -49,3 +49,15 @@ def test_effect_matches_hand_computation():
     e = s.average["expected_score"]
     assert e.hdi_low <= e.hdi90_low <= e.mean <= e.hdi90_high <= e.hdi_high
     assert s.to_dict()["effects"]["expected_score"] == e.to_dict()
+
+
+def test_summaries_of_many_columns_are_each_columns_own():
+    """The per-country summaries, computed for every country at once, equal ``summarise`` of each country's
+    draws (ArviZ's HDI and NumPy's quantiles): on continuous, tied and float32 draws."""
+    from tipcausal.posterior.effects import summarise, summarise_columns
+
+    rng = np.random.default_rng(4)
+    draws = np.column_stack([rng.normal(size=4000), np.round(rng.normal(size=4000), 1),
+                             rng.gamma(2.0, size=4000).astype(np.float32), np.full(4000, 0.25)])
+    for j, column in enumerate(summarise_columns(draws)):
+        assert column == summarise(draws[:, j].reshape(4, 1000)), j

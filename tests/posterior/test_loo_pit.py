@@ -7,6 +7,7 @@ from scipy import stats
 
 from tipcausal.models.likelihoods import category_probs, sample_categories
 from tipcausal.posterior.loo_pit import loo_pit
+from tipcausal.posterior.pointwise import Pointwise
 
 
 def _idata(shift: float, n: int = 2000):
@@ -27,13 +28,13 @@ def _idata(shift: float, n: int = 2000):
 
 
 def test_pit_is_uniform_when_the_scores_come_from_the_model():
-    pit = loo_pit(_idata(0.0), seed=3)
+    pit = loo_pit(Pointwise(_idata(0.0)), seed=3)
     assert pit.shape == (2000,) and pit.min() >= 0 and pit.max() <= 1
     # Kolmogorov-Smirnov at the 1% level for n = 2000 (critical value 1.63 / sqrt(n))
     assert stats.kstest(pit, "uniform").statistic < 1.63 / np.sqrt(pit.size)
 
 
 def test_pit_leans_when_the_model_misses_the_level():
-    pit = loo_pit(_idata(0.8), seed=3)  # scores generated 0.8 logits higher than the model predicts
+    pit = loo_pit(Pointwise(_idata(0.8)), seed=3)  # scores generated 0.8 logits higher than the model predicts
     assert stats.kstest(pit, "uniform").statistic > 3 * 1.63 / np.sqrt(pit.size)
     assert np.mean(pit > 0.5) > 0.6  # observed scores sit high in their predictive distributions

@@ -68,10 +68,34 @@ def test_report_renders_with_real_figures_on_the_sparsest_and_fullest_structures
     assert "not comparable: a binary outcome" in full
 
 
+FIGURES = ("dag_figure", "forest_figure", "caterpillar_figure", "country_forest_figure", "ppc_figure",
+           "trace_rank_figure", "grouped_ppc_figure", "conditional_figure", "loo_pit_figure")
+
+
+def test_a_report_rendered_again_through_a_store_draws_no_figure(base, tmp_path, monkeypatch):
+    """Figures are kept in the store's derived results by what they draw: the same results render the same
+    report without drawing; other results draw their own figures."""
+    from tipcausal.fitstore import FitStore
+
+    result = _result(base, {})
+    summary = build_summary(result)
+    first = render.render_report(result, summary, FitStore(tmp_path / "store"))
+    assert first.count("data:image/png;base64,") >= 5
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a figure was drawn again")
+
+    for name in (*FIGURES, "to_data_uri"):
+        monkeypatch.setattr(render.figures, name, not_again)
+    assert render.render_report(result, summary, FitStore(tmp_path / "store")) == first
+    changed = _result(base, {"likelihood": "cumulative_probit"})
+    with pytest.raises(AssertionError, match="drawn again"):
+        render.render_report(changed, build_summary(changed), FitStore(tmp_path / "store"))
+
+
 @pytest.mark.slow
 def test_every_option_combination_renders(base, monkeypatch):
-    for name in ("dag_figure", "forest_figure", "caterpillar_figure", "country_forest_figure", "ppc_figure",
-                 "trace_rank_figure", "grouped_ppc_figure", "conditional_figure", "loo_pit_figure"):
+    for name in FIGURES:
         monkeypatch.setattr(render.figures, name, lambda *a, **k: None)
     monkeypatch.setattr(render.figures, "to_data_uri", lambda fig, dpi=110: "data:,")
     combos = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())] + ALONE

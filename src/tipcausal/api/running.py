@@ -86,7 +86,7 @@ def _write_run(study: Study, out_dir: Path, store: FitStore | None, wanted: Sens
         summary = {**build_summary(result), **(carried or {})}
         io.write_json_atomic(staging / "summary.json", summary)
         effects_table(result, "country").to_csv(staging / COUNTRY_EFFECTS, index=False)
-        write_report(result, summary, staging / "report.html")
+        write_report(result, summary, staging / "report.html", store=store)
     if progress and store is not None:
         progress(f"fit store {store.root}: {store.hits} fit(s) reused, {store.misses} fitted and stored")
     if progress:

@@ -131,6 +131,11 @@ def convergence(ary: np.ndarray) -> Convergence:
     return Convergence(rhat=rhat, ess_bulk=bulk, ess_tail=tail)
 
 
+def ess_mean(ary: np.ndarray) -> np.ndarray:
+    """ESS of each quantity of ``(chain, draw, k)`` on its raw draws (split chains), as ``az.ess(method="mean")``."""
+    return _ess(_split(np.asarray(ary, dtype=float)))
+
+
 def _arviz(ary: np.ndarray, method: str | None) -> float:
     import warnings
 

@@ -9,7 +9,9 @@ Backends (``SAMPLERS``): ``numpyro`` (default: numpyro's NUTS kernel on the mode
 to JAX with the data as arguments, ``tipcausal.inference.density`` and ``.nuts``, so models that differ only in
 data share one compiled program; float64, one XLA host device per chain so chains run in parallel), ``pymc`` (PyMC's own NUTS, multiprocess chains) and ``nutpie`` (numba;
 ``pip install 'tipcausal[nutpie]'``). JAX reads ``XLA_FLAGS`` once, when it is first imported;
-``configure_jax(chains)`` sets it before that and warns loudly when it is too late. JAX's
+``reserve_devices(chains)`` sets it before that without importing JAX (``prepare`` calls it, so a run whose fits
+all come from the store never imports JAX), and ``configure_jax(chains)`` imports it and warns loudly when it is
+too late. JAX's
 persistent compilation cache is switched on (``TIPCAUSAL_JAX_CACHE``, default
 ``~/.cache/tipcausal/jax``), so a second process fitting a model of the same structure loads the compiled
 programs instead of compiling them. ``compile_s`` is the time a fit spent outside NUTS transitions (building
@@ -103,16 +105,24 @@ def jax_cache_dir() -> Path:
     return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
 
 
+def reserve_devices(chains: int) -> list[str]:
+    """Ask for one CPU device per chain in ``XLA_FLAGS`` before JAX is imported (without importing it: a run
+    whose fits all come from the store never needs JAX); return a note when JAX was imported already with fewer
+    devices (chains then run one after another)."""
+    if "jax" in sys.modules:
+        return configure_jax(chains)
+    flags = os.environ.get("XLA_FLAGS", "")
+    match = re.search(rf"{_XLA_FLAG}=(\d+)", flags)
+    if match is None:
+        os.environ["XLA_FLAGS"] = f"{flags} {_XLA_FLAG}={chains}".strip()
+    elif int(match.group(1)) < chains:
+        os.environ["XLA_FLAGS"] = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+    return []
+
+
 def configure_jax(chains: int) -> list[str]:
     """Give JAX one CPU device per chain and float64; return notes on anything that could not be set."""
-    notes = []
-    if "jax" not in sys.modules:
-        flags = os.environ.get("XLA_FLAGS", "")
-        match = re.search(rf"{_XLA_FLAG}=(\d+)", flags)
-        if match is None:
-            os.environ["XLA_FLAGS"] = f"{flags} {_XLA_FLAG}={chains}".strip()
-        elif int(match.group(1)) < chains:
-            os.environ["XLA_FLAGS"] = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+    notes = [] if "jax" in sys.modules else reserve_devices(chains)
     import jax
 
     jax.config.update("jax_enable_x64", True)

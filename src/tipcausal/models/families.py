@@ -20,7 +20,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from tipcausal.core.registry import lookup
-from tipcausal.models.likelihoods import (LINK_CDF, N_CATEGORIES, SCORE_MIN, cumulative_probs, expected_score,
+from tipcausal.models.likelihoods import (LINK_CDF, N_CATEGORIES, SCORE_MIN, cumulative_first, expected_score,
                                           prob_score_at_least, scores_to_categories)
 
 LIKELIHOOD_ATTR = "tipcausal_likelihood"
@@ -97,9 +97,9 @@ class Family:
         if self.binary:  # P(score >= T) = 1 - F(c - eta) with the single cutpoint c
             return {n: 1.0 - self.cdf(cut[..., :1] - eta) for n in names}
         if set(names) == {"expected_score", "p_score_ge_4"}:  # both from one set of cumulative probabilities
-            cum = cumulative_probs(eta, cut, link=self.link)
-            return {"expected_score": SCORE_MIN + (1.0 - cum).sum(axis=-1),
-                    "p_score_ge_4": 1.0 - cum[..., 4 - SCORE_MIN - 1]}
+            cum = cumulative_first(eta, cut, link=self.link)  # (cutpoint, ..., row)
+            return {"expected_score": SCORE_MIN + cum.shape[0] - cum.sum(axis=0),
+                    "p_score_ge_4": 1.0 - cum[4 - SCORE_MIN - 1]}
         quantity = {"expected_score": lambda: expected_score(eta, cut, link=self.link),
                     "p_score_ge_4": lambda: prob_score_at_least(eta, cut, 4, link=self.link)}
         return {n: quantity[n]() for n in names}

@@ -40,12 +40,46 @@ def cumulative_probs(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit"
     return LINK_CDF[link](cutpoints[..., None, :] - eta[..., :, None])
 
 
+def _logistic_in_place(x: np.ndarray) -> np.ndarray:
+    """The logistic CDF of ``x``, in place, as 1/2 + tanh(x/2)/2 with NumPy's vectorised tanh (about twice as
+    fast as scipy's ``expit``); its error is absolute, about 1e-16, so it serves probabilities, not their logs."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+def cumulative_first(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
+    """P(category <= k) for k = 0..K-2 laid out cutpoint first: eta (..., n), cutpoints (..., K-1) ->
+    (K-1, ..., n), evaluated in place (sums and comparisons over the cutpoints are then whole-array operations,
+    about twice as fast as over a last axis of length K-1). Absolute error about 1e-16: for probabilities and
+    their differences (effects, replicated scores), not for log-likelihoods (``observed_interval``)."""
+    cum = np.subtract(np.moveaxis(np.asarray(cutpoints, dtype=float), -1, 0)[..., None], np.asarray(eta, float))
+    return _logistic_in_place(cum) if link == "logit" else LINK_CDF[link](cum, out=cum)
+
+
+def observed_interval(eta: np.ndarray, cutpoints: np.ndarray, categories: np.ndarray,
+                      link: str = "logit") -> tuple[np.ndarray, np.ndarray]:
+    """P(category < y) and P(category <= y) at each row's observed category y (eta (..., n), cutpoints (..., K-1),
+    categories (n,)), from the two cutpoints around y only; their difference is ``category_probs`` at y,
+    bit for bit."""
+    cutpoints = np.asarray(cutpoints, dtype=float)
+    edge = np.ones(cutpoints.shape[:-1] + (1,))
+    padded = np.concatenate([-np.inf * edge, cutpoints, np.inf * edge], axis=-1)  # F(-inf) = 0, F(inf) = 1
+    eta = np.asarray(eta, dtype=float)
+    cdf = LINK_CDF[link]
+    return cdf(padded[..., categories] - eta), cdf(padded[..., categories + 1] - eta)
+
+
 def category_probs(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
     """P(category = k) for k = 0..K-1; shape (..., n, K)."""
     cum = cumulative_probs(eta, cutpoints, link)
-    ones = np.ones(cum.shape[:-1] + (1,))
-    zeros = np.zeros_like(ones)
-    return np.diff(np.concatenate([zeros, cum, ones], axis=-1), axis=-1)
+    probs = np.empty(cum.shape[:-1] + (cum.shape[-1] + 1,))  # differences of 0, cum, 1 (no padded copy)
+    probs[..., 0] = cum[..., 0]
+    np.subtract(cum[..., 1:], cum[..., :-1], out=probs[..., 1:-1])
+    np.subtract(1.0, cum[..., -1], out=probs[..., -1])
+    return probs
 
 
 def sample_categories(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -4,7 +4,8 @@
   consultation, the adjustment covariates, region and year dummies; country-clustered SEs; with the
   average marginal effect of +1 SD consultation on P(score >= threshold);
 * ``logit_country_fe``: conditional (fixed-effects) logit grouped by country, with year dummies:
-  a within-country estimate, like the hierarchical model's slope;
+  a within-country estimate, like the hierarchical model's slope (statsmodels' ``ConditionalLogit``
+  likelihood, vectorised over countries: ``posterior.fe_logit``);
 * ``ordered_probit``: ordered probit of the 1-5 score with the same regressors; country-clustered SEs.
 
 The treatment and numeric covariates are standardised over the rows used, so every coefficient is per
@@ -15,13 +16,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from statsmodels.discrete.conditional_models import ConditionalLogit
+from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from tipcausal.posterior.fe_logit import fit_fe_logit
 
 Z95 = 1.959963984540054
 
@@ -99,7 +103,7 @@ def logit_country_fe(df: pd.DataFrame, outcome: str, treatment: str, covariates:
     varies = y.groupby(df["country"]).transform("nunique") > 1
     used = df[varies].reset_index(drop=True)
     X = _regressors(used, treatment, covariates, region=False, year=True)
-    fit = ConditionalLogit(y[varies].to_numpy(), X.to_numpy(), groups=used["country"].to_numpy()).fit(disp=0)
+    fit = fit_fe_logit(y[varies].to_numpy(), X.to_numpy(), used["country"].to_numpy())
     est, se = float(fit.params[0]), float(fit.bse[0])
     lo, hi = _interval(est, se)
     return Baseline(
@@ -107,8 +111,8 @@ def logit_country_fe(df: pd.DataFrame, outcome: str, treatment: str, covariates:
         specification=f"P({outcome} >= {threshold}) ~ consultation + {' + '.join(covariates) or '1'} + year | country "
                       "(conditional likelihood)",
         scale="log-odds per +1 SD (within country)", estimate=est, ci_low=lo, ci_high=hi,
-        p_value=float(fit.pvalues[0]), n=len(used), countries=int(used["country"].nunique()),
-        converged=bool(getattr(fit, "mle_retvals", {}).get("converged", True)) and bool(np.isfinite(se)),
+        p_value=float(2 * stats.norm.sf(abs(est / se))), n=len(used), countries=int(used["country"].nunique()),
+        converged=fit.converged and bool(np.isfinite(se)),
         note=f"{int((~varies).sum())} rows of countries whose collapsed outcome never changes carry no information")
 
 
@@ -138,14 +142,19 @@ BASELINES: dict[str, Callable[..., Baseline]] = {
 
 def fit_baselines(frame: pd.DataFrame, outcome: str, treatment: str, covariates: tuple[str, ...],
                   threshold: int = 4) -> list[Baseline]:
-    """Every baseline on the complete cases for ``outcome``; a fit that fails is reported, not dropped."""
+    """Every baseline on the complete cases for ``outcome``; a fit that fails is reported, not dropped, and one
+    whose optimiser stopped short (statsmodels' ConvergenceWarning) is marked not converged."""
     df = _frame(frame, outcome, treatment, covariates)
     out = []
     for name, fn in BASELINES.items():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out.append(fn(df, outcome, treatment, covariates, threshold))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                baseline = fn(df, outcome, treatment, covariates, threshold)
+            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+                baseline = replace(baseline, converged=False,
+                                   note="; ".join(filter(None, [baseline.note, "the optimiser did not converge"])))
+            out.append(baseline)
         except (np.linalg.LinAlgError, ValueError) as exc:
             out.append(Baseline(name=name, label=name, specification="", scale="", estimate=None, ci_low=None,
                                 ci_high=None, p_value=None, n=len(df), countries=int(df["country"].nunique()),

@@ -13,7 +13,7 @@ import arviz as az
 import numpy as np
 
 from tipcausal.models.families import family_of
-from tipcausal.models.likelihoods import SCORE_MIN, category_probs
+from tipcausal.models.likelihoods import SCORE_MIN, cumulative_first
 from tipcausal.models.predictor import from_idata, linear_predictor, treatment_shift
 
 #: Treatment shifts drawn, in SDs of consultation.
@@ -46,7 +46,10 @@ def conditional_curves(idata: az.InferenceData, *, seed: int, n_draws: int = 400
     fam, threshold = family_of(idata)
     eta0 = linear_predictor(params, data)
     unit = treatment_shift(params, data, 1.0)  # eta is linear in the shift
-    curves = np.stack([category_probs(eta0 + d * unit, cut, fam.link).mean(axis=-2) for d in shifts], axis=1)
+    # P(score = k) averaged over rows is the difference of the row-averaged cumulative probabilities
+    cum = np.stack([cumulative_first(eta0 + d * unit, cut, fam.link).mean(axis=-1).T for d in shifts], axis=1)
+    edge = np.ones(cum.shape[:-1] + (1,))
+    curves = np.diff(np.concatenate([0.0 * edge, cum, edge], axis=-1), axis=-1)  # (draws, shifts, K)
     if fam.binary:
         curves, labels = curves[..., 1:], (f"P(score >= {threshold})",)
     else:

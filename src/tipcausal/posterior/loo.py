@@ -1,55 +1,29 @@
 """Model comparison: PSIS-LOO per fit, with Pareto-k diagnostics naming the influential country-years.
 
-The pointwise log-likelihood is evaluated from the posterior with the same linear predictor and
-ordinal likelihood the model uses (``models/predictor.py``, ``models/likelihoods.py``), so it works
-for every sampler backend and for saved fits; it is not stored (it is large).
+The pointwise log-likelihood and the PSIS weights are a fit's ``posterior.pointwise.Pointwise``, evaluated from the
+posterior with the same linear predictor and ordinal likelihood the model uses (``models/predictor.py``,
+``models/likelihoods.py``), so they work for every sampler backend and for saved fits; the store does not keep
+them (they are large).
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import arviz as az
 import numpy as np
 import pandas as pd
-import xarray as xr
 
-from tipcausal.models.families import family_of
-from tipcausal.models.likelihoods import category_probs
-from tipcausal.models.predictor import from_idata, linear_predictor
+from tipcausal.posterior.pointwise import Pointwise
 
 K_WARN = 0.7
-CHUNK = 250
-
-
-def category_prob_chunks(idata: az.InferenceData) -> Iterator[tuple[slice, np.ndarray]]:
-    """P(category = k | draw) for every observation, ``CHUNK`` flattened posterior draws at a time: (the draws'
-    slice, an array (draws, obs, K)), from the model's own linear predictor and link."""
-    post = idata.posterior
-    total = post.sizes["chain"] * post.sizes["draw"]
-    params_all, cut_all, data = from_idata(idata)
-    link = family_of(idata)[0].link
-    for start in range(0, total, CHUNK):
-        sl = slice(start, min(start + CHUNK, total))
-        yield sl, category_probs(linear_predictor({k: v[sl] for k, v in params_all.items()}, data), cut_all[sl], link)
-
-
-def observed_log_prob(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """log P(observed category) per draw and observation from ``probs`` (draws, obs, K)."""
-    return np.log(np.clip(probs[:, np.arange(y.size), y], 1e-300, None))
 
 
 def pointwise_log_likelihood(idata: az.InferenceData) -> np.ndarray:
     """log p(score_i | draw) as (chain, draw, obs)."""
-    post = idata.posterior
-    y = np.asarray(idata.observed_data["score"].values, dtype=np.int64)
-    out = np.empty((post.sizes["chain"] * post.sizes["draw"], y.size))
-    for sl, probs in category_prob_chunks(idata):
-        out[sl] = observed_log_prob(probs, y)
-    return out.reshape(post.sizes["chain"], post.sizes["draw"], y.size)
+    pointwise = Pointwise(idata)
+    return pointwise.log_lik.reshape(*pointwise.shape, -1)
 
 
 @dataclass(frozen=True)
@@ -79,25 +53,20 @@ class LooSummary:
                 "warning": self.warning, "influential": list(self.influential)}
 
 
-def loo_summary(idata: az.InferenceData, rows: pd.DataFrame) -> LooSummary:
-    """PSIS-LOO of one fit, naming the country-years with Pareto k > 0.7. ``rows`` are the model's observations
-    (country, year) in order."""
-    ll = pointwise_log_likelihood(idata)
-    post = idata.posterior
-    ds = xr.Dataset({"score": (("chain", "draw", "obs"), ll)},
-                    coords={"chain": post.coords["chain"].values, "draw": post.coords["draw"].values})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loo = az.loo(az.InferenceData(posterior=post, log_likelihood=ds), pointwise=True)
-    k = np.asarray(loo.pareto_k).reshape(-1)
+def loo_summary(pointwise: Pointwise, rows: pd.DataFrame) -> LooSummary:
+    """PSIS-LOO of one fit (``az.loo``'s numbers, from its ``Pointwise`` quantities), naming the country-years
+    with Pareto k > 0.7. ``rows`` are the model's observations (country, year) in order."""
+    psis = pointwise.psis
+    loo_i, lppd_i, k = psis.loo_i, psis.lppd_i, psis.pareto_k
     bad = np.flatnonzero(k > K_WARN)
     worst = bad[np.argsort(-k[bad])][:10]
     return LooSummary(
-        elpd_loo=float(loo.elpd_loo), se=float(loo.se), p_loo=float(loo.p_loo), n=int(k.size),
+        elpd_loo=float(loo_i.sum()), se=float(np.sqrt(loo_i.size * np.var(loo_i))),
+        p_loo=float(lppd_i.sum() - loo_i.sum()), n=int(k.size),
         pareto_k_max=float(k.max()), n_k_over_0_7=int(bad.size), n_k_over_1=int((k > 1).sum()),
         influential=tuple({"country": str(rows["country"].iloc[i]), "year": int(rows["year"].iloc[i]),
                            "k": float(k[i])} for i in worst),
-        pointwise=np.asarray(loo.loo_i).reshape(-1))
+        pointwise=loo_i)
 
 
 def elpd_difference(pointwise: np.ndarray, reference: np.ndarray) -> tuple[float, float]:

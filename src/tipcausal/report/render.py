@@ -9,7 +9,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from tipcausal.core.io import write_text_atomic
 from tipcausal.models.spec import PRIOR_ROLES
+from tipcausal.fitstore import FitStore
 from tipcausal.report import figures, sensitivity_figures
+from tipcausal.report.figure_store import FigureStore
 from tipcausal.report.prose import answer, caveats
 from tipcausal.report.world_map import world_map_figure
 from tipcausal.study.results import StudyResult
@@ -37,50 +39,64 @@ def _top_bottom(by_country: dict[str, Any], key: str = "expected_score", k: int 
     return {"lowest": items[:k], "highest": list(reversed(items[-k:]))}
 
 
-def _sensitivity_uris(sens: dict[str, Any] | None) -> dict[str, str]:
+def _sensitivity_uris(sens: dict[str, Any] | None, figs: FigureStore) -> dict[str, str]:
     """Data URIs of the sensitivity section's figures (those its analyses produced)."""
     if not sens:
         return {}
     uris = {}
     if sens["confounding"]:
-        uris["contour"] = figures.to_data_uri(sensitivity_figures.contour_figure(sens["confounding"]))
-        uris["countries"] = figures.to_data_uri(sensitivity_figures.country_tipping_figure(sens["confounding"]))
+        conf = sens["confounding"]
+        uris["contour"] = figs.uri("contour", conf, lambda: sensitivity_figures.contour_figure(conf))
+        uris["countries"] = figs.uri("country_tipping", conf,
+                                     lambda: sensitivity_figures.country_tipping_figure(conf))
     if sens["priors"]:
-        uris["priors"] = figures.to_data_uri(sensitivity_figures.power_scaling_figure(sens["priors"]))
+        priors = sens["priors"]
+        uris["priors"] = figs.uri("power_scaling", priors, lambda: sensitivity_figures.power_scaling_figure(priors))
     return uris
 
 
-def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any]:
-    """Everything the template shows: the typed results, their summary and figure data URIs."""
+def build_context(result: StudyResult, summary: dict[str, Any], store: FitStore | None = None) -> dict[str, Any]:
+    """Everything the template shows: the typed results, their summary and figure data URIs (drawn once per
+    content through ``store``'s derived results, when given)."""
     study = result.study
+    figs = FigureStore(store)
     first = next(iter(result.outcomes.values()))
     truth_by_country = {o: r.truth.by_country for o, r in result.outcomes.items() if r.truth}
     checks = {o: r.posterior_checks for o, r in result.outcomes.items()}
+    by_country = {o: r.effects.by_country for o, r in result.outcomes.items()}
+    names = result.panel.country_names()
+    dag_inputs = (result.graph.hash, study.treatment, study.outcomes, study.adjustment, study.assume_absorbed)
+    forest = {o: {"effects": e["effects"], "truth": e.get("truth")} for o, e in summary["outcomes"].items()}
+    rank_vars = ["slope_mean", "slope_sd", "country_sd", "year_sd"]
     return {
         "study": study,
         "summary": summary,
         "results": result.outcomes,
         "graph": result.graph,
         "panel": result.panel,
-        "dag_uri": figures.to_data_uri(figures.dag_figure(result.graph, study.treatment, study.outcomes,
-                                                          study.adjustment, study.assume_absorbed)),
-        "forest_uri": figures.to_data_uri(figures.forest_figure(summary["outcomes"])),
-        "caterpillar_uri": figures.to_data_uri(figures.caterpillar_figure(
-            {o: r.effects.by_country for o, r in result.outcomes.items()}, truth_by_country or None)),
-        "country_forest_uris": {o: figures.to_data_uri(figures.country_forest_figure(
-            o, r.effects.by_country, result.panel.country_names(),
-            truth=r.truth.by_country if r.truth is not None else None), dpi=90) for o, r in result.outcomes.items()},
-        "world_map_uri": figures.to_data_uri(world_map_figure(
-            {o: r.effects.by_country for o, r in result.outcomes.items()}, names=result.panel.country_names()),
-            dpi=80) if result.panel.kind == "real" else None,
-        "conditional_uri": figures.to_data_uri(figures.conditional_figure(
-            {o: c.conditional for o, c in checks.items()}), dpi=90),
-        "loo_pit_uri": figures.to_data_uri(figures.loo_pit_figure({o: c.loo_pit for o, c in checks.items()}), dpi=80),
-        "grouped_ppc_uri": figures.to_data_uri(figures.grouped_ppc_figure({o: c.grouped for o, c in checks.items()}),
-                                               dpi=80),
-        "ppc_uri": figures.to_data_uri(figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
-        "rank_uris": {o: figures.to_data_uri(figures.trace_rank_figure(r.idata, ["slope_mean", "slope_sd",
-                                                                                "country_sd", "year_sd"]), dpi=80)
+        "dag_uri": figs.uri("dag", dag_inputs, lambda: figures.dag_figure(
+            result.graph, study.treatment, study.outcomes, study.adjustment, study.assume_absorbed)),
+        "forest_uri": figs.uri("forest", forest, lambda: figures.forest_figure(forest)),
+        "caterpillar_uri": figs.uri("caterpillar", (by_country, truth_by_country), lambda: figures.caterpillar_figure(
+            by_country, truth_by_country or None)),
+        "country_forest_uris": {o: figs.uri("country_forest", (o, by_country[o], names, truth_by_country.get(o)),
+                                            lambda o=o: figures.country_forest_figure(
+                                                o, by_country[o], names, truth=truth_by_country.get(o)), dpi=90)
+                                for o in result.outcomes},
+        "world_map_uri": figs.uri("world_map", (by_country, names), lambda: world_map_figure(by_country, names=names),
+                                  dpi=80) if result.panel.kind == "real" else None,
+        "conditional_uri": figs.uri("conditional", {o: c.conditional for o, c in checks.items()},
+                                    lambda: figures.conditional_figure({o: c.conditional for o, c in checks.items()}),
+                                    dpi=90),
+        "loo_pit_uri": figs.uri("loo_pit", {o: c.loo_pit for o, c in checks.items()},
+                                lambda: figures.loo_pit_figure({o: c.loo_pit for o, c in checks.items()}), dpi=80),
+        "grouped_ppc_uri": figs.uri("grouped_ppc", {o: c.grouped for o, c in checks.items()},
+                                    lambda: figures.grouped_ppc_figure({o: c.grouped for o, c in checks.items()}),
+                                    dpi=80),
+        "ppc_uri": figs.uri("ppc", {o: r.ppc for o, r in result.outcomes.items()},
+                            lambda: figures.ppc_figure({o: r.ppc for o, r in result.outcomes.items()})),
+        "rank_uris": {o: figs.uri("rank", (r.fit.record.key, rank_vars),
+                                  lambda r=r: figures.trace_rank_figure(r.idata, rank_vars), dpi=80)
                       for o, r in result.outcomes.items()},
         "top_bottom": {o: _top_bottom(r.effects.by_country) for o, r in result.outcomes.items()},
         "priors": [(name, prior.describe(), PRIOR_ROLES[name]) for name, prior in first.spec.active_priors().items()],
@@ -95,15 +111,16 @@ def build_context(result: StudyResult, summary: dict[str, Any]) -> dict[str, Any
         "answers": {o: answer(o, e, result.graph.node(study.treatment).label, summary.get("sensitivity"))
                     for o, e in summary["outcomes"].items()},
         "caveats": caveats(summary["outcomes"], summary.get("sensitivity")),
-        "sens_uris": _sensitivity_uris(summary.get("sensitivity")),
+        "sens_uris": _sensitivity_uris(summary.get("sensitivity"), figs),
     }
 
 
-def render_report(result: StudyResult, summary: dict[str, Any]) -> str:
-    """The report as an HTML string."""
-    return _environment().get_template("report.html.j2").render(**build_context(result, summary))
+def render_report(result: StudyResult, summary: dict[str, Any], store: FitStore | None = None) -> str:
+    """The report as an HTML string (figures through ``store``'s derived results, when given)."""
+    return _environment().get_template("report.html.j2").render(**build_context(result, summary, store))
 
 
-def write_report(result: StudyResult, summary: dict[str, Any], path: str | Path) -> Path:
-    """Render and write the report atomically."""
-    return write_text_atomic(path, render_report(result, summary))
+def write_report(result: StudyResult, summary: dict[str, Any], path: str | Path,
+                 store: FitStore | None = None) -> Path:
+    """Render and write the report atomically (figures through ``store``'s derived results, when given)."""
+    return write_text_atomic(path, render_report(result, summary, store))

@@ -65,7 +65,8 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             fit, reused = fit_stored(store, panel, spec, settings, progress=progress)
             path = folder / f"{outcome}.nc"
             save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc",
-                     store=store, rows=fit.data.rows)
+                     store=store, rows=fit.data.rows, pointwise=fit.evaluated)
+            fit = fit.lean()
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects.slope_mean
             say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}{' (stored fit)' if reused else ''}; within slope {s.mean:+.3f} "

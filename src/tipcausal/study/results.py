@@ -21,6 +21,7 @@ from tipcausal.posterior.conditional import ConditionalCurves, conditional_curve
 from tipcausal.posterior.effects import Effects
 from tipcausal.posterior.loo import ElpdComparison, LooSummary
 from tipcausal.posterior.loo_pit import loo_pit
+from tipcausal.posterior.pointwise import Pointwise
 from tipcausal.posterior.ppc import GroupedCheck, PredictiveCheck, grouped_checks
 from tipcausal.sensitivity.suite import SensitivityResult
 from tipcausal.study.config import Study
@@ -64,11 +65,13 @@ class PosteriorChecks:
     conditional: ConditionalCurves
 
 
-def posterior_checks(fit: SpecFit) -> PosteriorChecks:
-    """The ``PosteriorChecks`` of one fit, at its sampler seed."""
+def posterior_checks(fit: SpecFit, pointwise: Pointwise | None = None) -> PosteriorChecks:
+    """The ``PosteriorChecks`` of one fit, at its sampler seed (``pointwise``: its observation-level quantities,
+    when some are evaluated already)."""
     seed = fit.record.settings.seed
+    pointwise = pointwise if pointwise is not None else fit.pointwise()
     return PosteriorChecks(grouped=grouped_checks(fit.idata, fit.data.rows, seed=seed),
-                           loo_pit=loo_pit(fit.idata, seed=seed), conditional=conditional_curves(fit.idata, seed=seed))
+                           loo_pit=loo_pit(pointwise, seed=seed), conditional=conditional_curves(fit.idata, seed=seed))
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from tipcausal.core.errors import InputError
 from tipcausal.data.panel import Panel
 from tipcausal.fit import SpecFit
 from tipcausal.fitstore import FitStore, derived_stored, fit_stored
-from tipcausal.inference.sampling import configure_jax
+from tipcausal.inference.sampling import reserve_devices
 from tipcausal.models.spec import ModelSpec
+from tipcausal.posterior.pointwise import Pointwise
 from tipcausal.posterior.baselines import fit_baselines
 from tipcausal.sensitivity.settings import DEFAULT_BENCHMARKS, SensitivitySettings
 from tipcausal.sensitivity.suite import run_sensitivity
@@ -82,9 +83,9 @@ def _covariates(study: Study, graph: CausalGraph) -> tuple[str, ...]:
 
 def prepare(study: Study, progress: Progress | None = None) -> Prepared:
     """Every check that can fail on bad input, before any sampling: DAG, data, identification, specs. With the
-    numpyro backend, JAX gets one CPU device per chain first, before anything here can import it."""
+    numpyro backend, one CPU device per chain is reserved for JAX first, before anything here can import it."""
     if study.sampler.backend == "numpyro":
-        for note in configure_jax(study.sampler.chains):
+        for note in reserve_devices(study.sampler.chains):
             (progress or log.info)(note)
     graph = load_dag(study.dag)
     panel, sim = study_panel(study, graph, progress)
@@ -201,7 +202,7 @@ def _context(study: Study, prepared: Prepared, versions: dict[str, str]) -> FitC
 
 
 def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tuple[Path, Path], say: Progress,
-                 progress: bool, store: FitStore | None) -> dict[str, tuple[SpecFit, Path]]:
+                 progress: bool, store: FitStore | None) -> dict[str, tuple[SpecFit, Path, PosteriorChecks]]:
     write_dir, out_dir = dirs
     s = study.sampler
     fits = {}
@@ -214,10 +215,12 @@ def _fit_primary(study: Study, prepared: Prepared, context: FitContext, dirs: tu
                 "and code; --refit fits again)")
         prov = fit_provenance(fit, outcome, context, prepared.identification[outcome].to_dict())
         path = out_dir / "fits" / f"{outcome}.nc"
+        pointwise = fit.pointwise()  # evaluated once for the saved groups and LOO-PIT, then let go
         save_fit(fit.idata, prov, write_dir / "fits" / f"{outcome}.nc", store=store, rows=fit.data.rows,
-                 previous=path if write_dir != out_dir else None)
+                 previous=path if write_dir != out_dir else None, pointwise=pointwise)
+        checks = _checks(store, fit, pointwise)
         _report_fit(say, outcome, fit)
-        fits[outcome] = (fit, path)
+        fits[outcome] = (fit.lean(), path, checks)
     return fits
 
 
@@ -229,10 +232,11 @@ def _baselines(store: FitStore | None, panel: Panel, spec: ModelSpec) -> tuple:
                           lambda: tuple(fit_baselines(panel.frame, spec.outcome, spec.treatment, spec.covariates)))
 
 
-def _checks(store: FitStore | None, fit: SpecFit) -> PosteriorChecks:
+def _checks(store: FitStore | None, fit: SpecFit, pointwise: Pointwise) -> PosteriorChecks:
     """The report's posterior checks of one primary fit (computed once per fit with a store; its key holds the
     seed they use)."""
-    return derived_stored(store, "posterior_checks", {"fit": fit.record.key}, lambda: posterior_checks(fit))
+    return derived_stored(store, "posterior_checks", {"fit": fit.record.key},
+                          lambda: posterior_checks(fit, pointwise))
 
 
 def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path | None = None,
@@ -259,16 +263,16 @@ def run_study(study: Study, *, prepared: Prepared | None = None, write_dir: Path
     context = _context(study, prepared, versions)
     primary = _fit_primary(study, prepared, context, (write_dir, out_dir), say, show_sampler_progress, store)
     extra, joint = fit_alternatives(study.alternatives, prepared.specs, panel, study.sampler,
-                                    {o: f for o, (f, _) in primary.items()}, (write_dir, out_dir), context,
+                                    {o: f for o, (f, _, _) in primary.items()}, (write_dir, out_dir), context,
                                     say, show_sampler_progress, store) if study.alternatives else ({}, None)
     outcomes = {}
-    for outcome, (fit, path) in primary.items():
+    for outcome, (fit, path, checks) in primary.items():
         spec = fit.spec
         rows = (Specification("primary", fit, path, comparison_with(fit, None)), *extra.get(outcome, []))
         outcomes[outcome] = OutcomeResult(
             outcome=outcome, identification=prepared.identification[outcome], fit=fit, fit_path=path,
             specifications=rows, truth=_truth(prepared.simulation, fit, outcome),
-            baselines=_baselines(store, panel, spec), checks=_checks(store, fit))
+            baselines=_baselines(store, panel, spec), checks=checks)
     result = StudyResult(study=study, graph=prepared.graph, panel=panel, outcomes=outcomes, out_dir=out_dir,
                          variants=variants, dag_tests=dag_tests, versions=versions, created=provenance.utc_now(),
                          joint=joint)
