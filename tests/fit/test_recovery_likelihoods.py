@@ -2,7 +2,6 @@
 simulated from the model itself with known within-country slope, cutpoints and country SD."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers import link_panel, sampler_seed

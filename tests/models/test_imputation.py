@@ -4,7 +4,6 @@ missing values."""
 
 import arviz as az
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers import confounded_panel, sampler_seed

@@ -3,7 +3,6 @@ effects) on panels simulated from it, the per-outcome view, and the refusals of 
 
 import arviz as az
 import numpy as np
-import pandas as pd
 import pytest
 
 from helpers import joint_panel, sampler_seed

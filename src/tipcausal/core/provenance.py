@@ -7,7 +7,6 @@ import json
 import platform
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
