@@ -53,3 +53,16 @@ def test_non_finite_draws_give_nan_and_leave_the_others_alone():
         assert np.isnan(values[[3, 5]]).all()
         keep = np.setdiff1d(np.arange(ary.shape[2]), [3, 5])
         np.testing.assert_array_equal(values[keep], ref[keep])
+
+
+def test_blocks_of_quantities_give_the_numbers_of_all_at_once():
+    """Quantities are computed in blocks (bounded temporaries); each quantity's numbers do not depend on its
+    block (to the last bit or two: the FFT batches differ)."""
+    from tipcausal.inference.convergence import BLOCK, _convergence, convergence, ess_mean
+
+    rng = np.random.default_rng(9)
+    ary = np.cumsum(rng.normal(size=(4, 300, BLOCK * 2 + 7)), axis=1) * 0.05 + rng.normal(size=(4, 300, 1))
+    whole, blocks = _convergence(ary), convergence(ary)
+    for name in ("rhat", "ess_bulk", "ess_tail"):
+        np.testing.assert_allclose(getattr(blocks, name), getattr(whole, name), rtol=1e-13)
+    assert ess_mean(ary).shape == (ary.shape[2],)

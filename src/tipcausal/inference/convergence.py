@@ -99,10 +99,26 @@ class Convergence:
     ess_tail: np.ndarray
 
 
+#: Quantities per block: every quantity is computed on its own, and blocks bound the FFT and rank temporaries
+#: (about ten times the draws of the quantities in hand: a joint real-study fit has about 3,000 quantities of 8,000
+#: draws, 0.2 GB of draws).
+BLOCK = 256
+
+
 def convergence(ary: np.ndarray) -> Convergence:
     """R-hat (the larger of bulk and folded), bulk ESS and tail ESS (the smaller ESS of the 5% and 95% quantile
     indicators) of each quantity of ``(chain, draw, k)``; quantities whose vectorised value is not finite although
     their draws are (degenerate ones: a few draws, a chain that never moves) are recomputed by ArviZ itself."""
+    ary = np.asarray(ary)
+    if ary.shape[2] <= BLOCK:
+        return _convergence(ary)
+    parts = [_convergence(ary[:, :, start:start + BLOCK]) for start in range(0, ary.shape[2], BLOCK)]
+    return Convergence(rhat=np.concatenate([p.rhat for p in parts]),
+                       ess_bulk=np.concatenate([p.ess_bulk for p in parts]),
+                       ess_tail=np.concatenate([p.ess_tail for p in parts]))
+
+
+def _convergence(ary: np.ndarray) -> Convergence:
     ary = np.asarray(ary, dtype=float)
     if ary.shape[2] == 0 or ary.shape[1] < 4:  # ArviZ: NaN below four draws
         nan = np.full(ary.shape[2], np.nan)
@@ -133,7 +149,9 @@ def convergence(ary: np.ndarray) -> Convergence:
 
 def ess_mean(ary: np.ndarray) -> np.ndarray:
     """ESS of each quantity of ``(chain, draw, k)`` on its raw draws (split chains), as ``az.ess(method="mean")``."""
-    return _ess(_split(np.asarray(ary, dtype=float)))
+    ary = np.asarray(ary)
+    return np.concatenate([_ess(_split(np.asarray(ary[:, :, start:start + BLOCK], dtype=float)))
+                           for start in range(0, ary.shape[2], BLOCK)]) if ary.shape[2] else np.empty(0)
 
 
 def _arviz(ary: np.ndarray, method: str | None) -> float:

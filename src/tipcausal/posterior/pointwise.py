@@ -76,10 +76,10 @@ def relative_efficiency(idata: az.InferenceData) -> float:
     chains, draws = int(post.sizes["chain"]), int(post.sizes["draw"])
     if chains == 1:
         return 1.0
-    values = np.concatenate([np.asarray(da.transpose("chain", "draw", ...).values, dtype=float).reshape(
-        chains, draws, -1) for da in post.data_vars.values()], axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        reff = float(ess_mean(values).mean() / (chains * draws))
+        ess = np.concatenate([ess_mean(np.asarray(da.transpose("chain", "draw", ...).values).reshape(
+            chains, draws, -1)) for da in post.data_vars.values()])
+        reff = float(ess.mean() / (chains * draws))
     return reff if np.isfinite(reff) and reff > 0 else 1.0
 
 

@@ -65,7 +65,8 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             fit, reused = fit_stored(store, panel, spec, settings, progress=progress)
             path = folder / f"{outcome}.nc"
             save_fit(fit.idata, fit_provenance(fit, outcome, context), written / f"{outcome}.nc",
-                     store=store, rows=fit.data.rows, pointwise=fit.evaluated)
+                     store=store, rows=fit.data.rows, pointwise=fit.evaluated,
+                     previous=path if write_dir != out_dir else None)
             fit = fit.lean()
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects.slope_mean
