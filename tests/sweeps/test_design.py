@@ -13,7 +13,7 @@ from scipy.stats import norm
 from tipcausal.core.errors import InputError
 from tipcausal.models.binding import bind_data
 from tipcausal.study.config import build_study
-from tipcausal.sweeps.design import diagnose, parse_design, plan_design
+from tipcausal.sweeps.design import NOMINAL, diagnose, parse_design, plan_design
 from tipcausal.sweeps.design_page import render_design_page
 
 DATA = {"kind": "simulated", "seed": 7, "n_countries": 30}
@@ -119,7 +119,7 @@ def test_design_page_names_the_untrustworthy_specification():
     rng = np.random.default_rng(4)
     frame = pd.concat([_fits(rng, 100), _fits(rng, 100, bias=0.1).assign(spec_id="b", spec_label="pooling=complete")])
     summary = diagnose(frame)
-    html = render_design_page(summary, {"title": "Design <test>", "seed": 7})
+    html = render_design_page(summary, {"title": "Design <test>", "seed": 7}, NOMINAL)
     assert "Design &lt;test&gt;" in html and "data:image/png;base64," in html
     sentence = html.split('id="sentence-prosecution">')[1].split("</p>")[0]
     assert "Not to be trusted here: pooling=complete" in sentence

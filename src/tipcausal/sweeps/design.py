@@ -238,7 +238,7 @@ class DesignRun:
         """Bias and coverage of each specification on ``outcome`` (a figure that shows inline in Jupyter)."""
         from tipcausal.sweeps.design_page import design_figure
 
-        return design_figure(self.summary, outcome)
+        return design_figure(self.summary, outcome, NOMINAL)
 
     def _repr_html_(self) -> str:
         return ("<p><b>Design diagnosis</b> (" + str(self.html_path) + ")</p>"
@@ -294,6 +294,6 @@ def run_design(study: Study | str | Path | None = None, *, sims: int | None = No
         frame.to_parquet(staging / "design_fits.parquet", index=False)
         summary.to_csv(staging / "design.csv", index=False)
         io.write_json_atomic(staging / "design.json", document)
-        io.write_text_atomic(staging / "design.html", render_design_page(summary, meta))
+        io.write_text_atomic(staging / "design.html", render_design_page(summary, meta, NOMINAL))
     say(f"[design] wrote {out_dir / 'design.html'}, design.csv, design_fits.parquet and design.json")
     return DesignRun(summary=summary, fits=frame, out_dir=out_dir, document=document)

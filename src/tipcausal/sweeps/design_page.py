@@ -11,7 +11,6 @@ import pandas as pd
 
 from tipcausal.core.figure import InlineFigure
 from tipcausal.report.figures import to_data_uri
-from tipcausal.sweeps.design import NOMINAL
 from tipcausal.sweeps.page import effect, percent, plain, template_environment
 
 ESTIMAND_WORDS = {"expected_score": "the expected score"}
@@ -22,8 +21,8 @@ def estimand_words(estimand: str) -> str:
     return ESTIMAND_WORDS.get(estimand, f"P(score >= {estimand.rsplit('_', 1)[-1]})")
 
 
-def design_figure(summary: pd.DataFrame, outcome: str) -> InlineFigure:
-    """Bias (with 2 Monte Carlo SEs) and 90% interval coverage (with the band nominal +- 1.96 MC SEs) of each
+def design_figure(summary: pd.DataFrame, outcome: str, nominal: float) -> InlineFigure:
+    """Bias (with 2 Monte Carlo SEs) and interval coverage (with the band ``nominal`` +- 1.96 MC SEs) of each
     specification's average effect, one row per specification and estimand."""
     part = summary[summary["outcome"] == outcome].reset_index(drop=True)
     labels = [f"{r.spec_label} [{estimand_words(r.estimand)}]" for r in part.itertuples()]
@@ -38,7 +37,7 @@ def design_figure(summary: pd.DataFrame, outcome: str) -> InlineFigure:
                     capsize=3)  # the observed coverage's MC interval; green/red: within 1.96 nominal MC SEs of 90%
     for yi, r in zip(y, part.itertuples()):
         ax_cov.plot(r.coverage, yi, "s", color="#1e8449" if r.coverage_ok else "#c0392b")
-    ax_cov.axvline(NOMINAL, color="#7f8c8d", lw=1, ls="--")
+    ax_cov.axvline(nominal, color="#7f8c8d", lw=1, ls="--")
     ax_cov.set_xlim(0, 1.02)
     ax_cov.set_xlabel("90% interval coverage\n(green: within MC error of 90%)", fontsize=9)
     fig.suptitle(f"Design diagnosis: {outcome}", fontsize=11)
@@ -65,14 +64,14 @@ def design_sentence(summary: pd.DataFrame, outcome: str) -> str:
     return " ".join(words)
 
 
-def render_design_page(summary: pd.DataFrame, meta: Mapping[str, Any]) -> str:
-    """The design page as one self-contained HTML string."""
+def render_design_page(summary: pd.DataFrame, meta: Mapping[str, Any], nominal: float) -> str:
+    """The design page as one self-contained HTML string (``nominal``: the coverage the intervals should have)."""
     env = template_environment()
     env.filters["estimand"] = estimand_words
     outcomes = list(dict.fromkeys(summary["outcome"]))
     sections = [{"outcome": o, "sentence": design_sentence(summary, o),
-                 "figure": to_data_uri(design_figure(summary, o)),
+                 "figure": to_data_uri(design_figure(summary, o, nominal)),
                  "rows": summary[summary["outcome"] == o].to_dict("records")} for o in outcomes]
     provenance = [(str(k), str(v)) for k, v in meta.items() if k != "title"]
     return env.get_template("design.html.j2").render(title=str(meta.get("title", "Design diagnosis")),
-                                                     sections=sections, provenance=provenance, nominal=NOMINAL)
+                                                     sections=sections, provenance=provenance, nominal=nominal)
