@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
+from tipcausal.inference.sampling import reserve_devices
+
+reserve_devices(4)  # one CPU device per chain, as a run asks for, before any test imports JAX
 
 REAL_DATA_ENV = "TIPCAUSAL_DATA"
 REQUIRE_ENV = "TIPCAUSAL_REQUIRE_REAL_DATA"

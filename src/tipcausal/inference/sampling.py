@@ -46,6 +46,13 @@ DEFAULT_BACKEND = "numpyro"
 MAX_TREE_DEPTH = 10
 WARMUP_TREE_DEPTH = 6
 _XLA_FLAG = "--xla_force_host_platform_device_count"
+#: From jaxlib 0.9, XLA's CPU backend hands reductions and elementwise fusions to YNNPACK kernels, which are
+#: slow at our models' shapes (a sum over 3 covariates per row, gradient sums over 2,000 rows): 160 against
+#: 101 us a gradient of the default study's density. Only dot products are left to it (ARCHITECTURE.md,
+#: "XLA's YNNPACK fusions limited to dot products"). Older jaxlibs have neither the fusions nor the flag, and
+#: XLA stops on a flag it does not know, so it is set only from that version.
+_YNN_FLAG = "--xla_cpu_experimental_ynn_fusion_type"
+_YNN_SINCE = (0, 9)
 
 
 @dataclass(frozen=True)
@@ -105,18 +112,35 @@ def jax_cache_dir() -> Path:
     return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
 
 
-def reserve_devices(chains: int) -> list[str]:
-    """Ask for one CPU device per chain in ``XLA_FLAGS`` before JAX is imported (without importing it: a run
-    whose fits all come from the store never needs JAX); return a note when JAX was imported already with fewer
-    devices (chains then run one after another)."""
-    if "jax" in sys.modules:
-        return configure_jax(chains)
-    flags = os.environ.get("XLA_FLAGS", "")
+def _jaxlib_version() -> tuple[int, ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return tuple(int(part) for part in re.findall(r"\d+", version("jaxlib"))[:2])
+    except PackageNotFoundError:
+        return ()
+
+
+def xla_flags(chains: int, flags: str = "") -> str:
+    """``flags`` (``XLA_FLAGS``' value) with at least one CPU device per chain and, on a jaxlib that has them,
+    YNNPACK fusions kept to dot products (unless ``flags`` chooses them already)."""
     match = re.search(rf"{_XLA_FLAG}=(\d+)", flags)
     if match is None:
-        os.environ["XLA_FLAGS"] = f"{flags} {_XLA_FLAG}={chains}".strip()
+        flags = f"{flags} {_XLA_FLAG}={chains}"
     elif int(match.group(1)) < chains:
-        os.environ["XLA_FLAGS"] = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+        flags = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+    if _YNN_FLAG not in flags and _jaxlib_version() >= _YNN_SINCE:
+        flags = f"{flags} {_YNN_FLAG}=dot"
+    return flags.strip()
+
+
+def reserve_devices(chains: int) -> list[str]:
+    """Set ``XLA_FLAGS`` (``xla_flags``: one CPU device per chain, YNNPACK fusions kept to dot products) before
+    JAX is imported, without importing it (a run whose fits all come from the store never needs JAX); return a
+    note when JAX was imported already with fewer devices (chains then run one after another)."""
+    if "jax" in sys.modules:
+        return configure_jax(chains)
+    os.environ["XLA_FLAGS"] = xla_flags(chains, os.environ.get("XLA_FLAGS", ""))
     return []
 
 

@@ -2,7 +2,7 @@
 
 The embedded cluster (``distributed.LocalCluster``) listens on 127.0.0.1 only (a Dask scheduler runs whatever it is
 sent), has no dashboard unless asked, and starts worker processes with ``spawn`` (JAX is not fork-safe), one
-thread each, with ``XLA_FLAGS`` giving JAX one host device per chain set before the worker starts
+thread each, with ``XLA_FLAGS`` (``sampling.xla_flags``: one JAX host device per chain) set before the worker starts
 (``distributed.nanny.pre-spawn-environ``): Dask's workers are daemonic, so chains cannot be processes and run as
 JAX devices inside the worker. A worker keeps its compiled programs between fits (the density cache is per
 process), and JAX's persistent cache serves a new worker. An external scheduler (``dask scheduler`` with
@@ -29,7 +29,6 @@ from tipcausal.sweeps.task import FitResult, empty_row, run_fit
 
 log = logging.getLogger(__name__)
 Say = Callable[[str], None]
-XLA_FLAG = "--xla_force_host_platform_device_count"
 
 
 def default_workers() -> int:
@@ -52,9 +51,11 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, cha
         finally:
             client.close()
         return
+    from tipcausal.inference.sampling import xla_flags
+
     n = workers or default_workers()
     config = {"distributed.worker.multiprocessing-method": "spawn",
-              "distributed.nanny.pre-spawn-environ.XLA_FLAGS": f"{XLA_FLAG}={chains}"}
+              "distributed.nanny.pre-spawn-environ.XLA_FLAGS": xla_flags(chains)}
     with dask.config.set(config):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address="127.0.0.1:8787" if dashboard else None, security=security)
