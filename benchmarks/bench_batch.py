@@ -5,7 +5,7 @@ differ only in data. Prints figures; writes benchmarks/results/batch-*.json.
     python benchmarks/bench_batch.py refits --n 20    # 20 placebo-data refits of one P in one process
     python benchmarks/bench_batch.py real --runs cold rerun   # the real study (needs $TIPCAUSAL_DATA)
 
-"cold" runs with an empty JAX compilation cache and an empty fit store; "warm" keeps the compilation cache
+"cold" runs with an empty compiled-program store and an empty fit store; "warm" keeps the compiled programs
 of the cold run but an empty store; "rerun" repeats the warm run unchanged (every fit from the store). Each run
 is a fresh ``tipcausal run`` process; peak resident memory is that process's (ru_maxrss of the child).
 """

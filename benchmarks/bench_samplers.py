@@ -8,8 +8,8 @@ minimum bulk ESS per second of sampling. Prints a table and writes benchmarks/re
 (``hand_numpyro.py``) run with numpyro's own MCMC. ESS/s is min bulk ESS over sampling seconds; "e2e" is min
 bulk ESS over the sampler's whole wall time (compile included).
 
-The JAX persistent compilation cache is pointed at a fresh temporary folder (a cold compile, as
-on a new machine) unless --warm-cache is given. PyTensor's own cache (pymc, nutpie) is whatever
+tipcausal's store of compiled programs (TIPCAUSAL_JAX_CACHE) is pointed at a fresh temporary folder (a cold
+compile, as on a new machine) unless --warm-cache is given. PyTensor's own cache (pymc, nutpie) is whatever
 ~/.pytensor holds; the first pymc/nutpie fit on a new machine compiles cold.
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--tune", type=int, default=1000)
     ap.add_argument("--chains", type=int, default=4)
-    ap.add_argument("--warm-cache", action="store_true", help="keep the user's JAX compilation cache")
+    ap.add_argument("--warm-cache", action="store_true", help="keep the user's store of compiled programs")
     args = ap.parse_args()
     if not args.warm_cache:
         os.environ["TIPCAUSAL_JAX_CACHE"] = tempfile.mkdtemp(prefix="tipcausal-jax-cache-")

@@ -72,22 +72,27 @@ SCRIPT = textwrap.dedent("""
     spec = ModelSpec(outcome="protection", treatment="v2cscnsult", covariates=("v2x_corr",))
     fit = fit_specification(panel, spec, SamplerSettings(draws=100, tune=100, chains=2, seed=5))
     np.savez(sys.argv[1], **{k: fit.idata.posterior[k].values for k in fit.idata.posterior.data_vars})
+    from tipcausal.inference import executables
+    print("executables", executables.stats().hits, executables.stats().misses)
 """)
 
 
 @pytest.mark.sampling
-def test_fresh_compile_compile_cache_and_store_give_the_same_draws(small_sim, tmp_path):
+def test_fresh_compile_executable_store_and_fit_store_give_the_same_draws(small_sim, tmp_path):
     cache = tmp_path / "jax-cache"
     env = {**os.environ, "TIPCAUSAL_JAX_CACHE": str(cache), "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     script = tmp_path / "fit.py"
     script.write_text(SCRIPT)
+    counts = {}
     for name in ("fresh", "cached"):
-        subprocess.run([sys.executable, str(script), str(tmp_path / f"{name}.npz")], env=env, check=True,
-                       timeout=600)
+        done = subprocess.run([sys.executable, str(script), str(tmp_path / f"{name}.npz")], env=env, check=True,
+                              timeout=600, capture_output=True, text=True)
+        counts[name] = [int(v) for v in done.stdout.split("executables")[-1].split()]
         if name == "fresh":
-            entries = set(cache.iterdir())
-            assert entries, "the first process wrote nothing to the compilation cache"
-    assert set(cache.iterdir()) == entries, "the second process compiled programs the first had cached"
+            entries = set((cache / "executables").iterdir())
+            assert entries, "the first process kept no compiled program"
+    assert counts == {"fresh": [0, 2], "cached": [2, 0]}, counts  # (hits, misses): init and advance
+    assert set((cache / "executables").iterdir()) == entries, "the second process compiled programs again"
     fresh, cached = np.load(tmp_path / "fresh.npz"), np.load(tmp_path / "cached.npz")
     store = FitStore(tmp_path / "models")
     stored, _ = store.fit(small_sim.panel, SPEC, SETTINGS)

@@ -4,8 +4,8 @@ dataset of the same structure.
 PyMC's own JAX path bakes the data into the program as constants, so each dataset is a new program for XLA to
 compile. ``model_density(model)`` instead turns the model's ``pm.Data`` containers and the values of its observed
 variables into *arguments* of the log density (and of the map from unconstrained draws to the posterior's
-variables). Two fits whose models differ only in data then lower to the same XLA program, which JAX's in-memory
-and persistent compilation caches reuse.
+variables). Two fits whose models differ only in data then lower to the same XLA program, which the in-process
+caches and the executable store (``inference.executables``) reuse.
 
 Rows are padded to a bucket (``ROW_BUCKET``; or to a given row count, as a refutation's fold is to its full
 fit's): the arrays on the ``obs`` dim are padded with zeros to the next
@@ -58,18 +58,40 @@ class Block:
 @dataclass(frozen=True)
 class DensityProgram:
     """The structure of a model's density: JAX functions of (flat unconstrained vector, data) and the layout of
-    the vector. Shared, in one process, by every model whose graph is the same up to its data."""
+    the vector. Shared, in one process, by every model whose graph is the same up to its data.
+
+    The JAX code (PyTensor's rewrites and the code generated from them: about 0.9 s for the default study) is
+    made on first need (``make``), so a fit whose NUTS executables come from the executable store never makes it.
+    It must be made outside any JAX trace: made inside one, the constants it creates belong to that trace and
+    every later program takes them as extra arguments. ``logp`` and ``constrain`` make it when they are read; a
+    caller that reads them inside a trace calls ``make`` before tracing.
+    """
 
     key: str
-    logp: Callable[..., Any]
-    constrain: Callable[..., tuple[Any, ...]]
     blocks: tuple[Block, ...]
     output_names: tuple[str, ...]
+    make: Callable[[], Callable[..., Any]]  # the JAX function (values..., data...) -> (logp, *outputs), made once
 
     @property
     def dim(self) -> int:
         """Length of the flat unconstrained parameter vector."""
         return self.blocks[-1].stop if self.blocks else 0
+
+    def _values(self, theta: Any) -> list[Any]:
+        return [theta[b.start:b.stop].reshape(b.shape) for b in self.blocks]
+
+    @property
+    def logp(self) -> Callable[[Any, tuple[Any, ...]], Any]:
+        """The joint log density (Jacobians included) as a JAX function of (flat vector, data)."""
+        both = self.make()
+        return lambda theta, data: both(*self._values(theta), *data)[0]
+
+    @property
+    def constrain(self) -> Callable[[Any, tuple[Any, ...]], tuple[Any, ...]]:
+        """The posterior's variables (constrained free variables and deterministics) as a JAX function of (flat
+        vector, data)."""
+        both = self.make()
+        return lambda theta, data: tuple(both(*self._values(theta), *data)[1:])
 
 
 @dataclass(frozen=True)
@@ -243,21 +265,17 @@ def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET, min_rows: int = 
 def _program(key: str, value_vars: list[Any], inputs: list[Any], logp_graph: Any, output_graphs: list[Any],
              output_names: list[str]) -> DensityProgram:
     # one function for both (rewritten once); XLA drops whichever outputs a program does not use
-    both = _jaxify(inputs, [logp_graph, *output_graphs])
+    made: list[Callable[..., Any]] = []
+    graphs = {"inputs": inputs, "outputs": [logp_graph, *output_graphs]}  # dropped once the JAX code is made
+
+    def make() -> Callable[..., Any]:
+        if not made:
+            made.append(_jaxify(graphs.pop("inputs"), graphs.pop("outputs")))
+        return made[0]
+
     blocks, start = [], 0
     for v in value_vars:
         size = int(np.prod(v.type.shape, dtype=np.int64))
         blocks.append(Block(v.name, tuple(v.type.shape), start, start + size))
         start += size
-    blocks_t = tuple(blocks)
-
-    def unflatten(theta: Any) -> list[Any]:
-        return [theta[b.start:b.stop].reshape(b.shape) for b in blocks_t]
-
-    def logp(theta: Any, data: tuple[Any, ...]) -> Any:
-        return both(*unflatten(theta), *data)[0]
-
-    def constrain(theta: Any, data: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(both(*unflatten(theta), *data)[1:])
-
-    return DensityProgram(key=key, logp=logp, constrain=constrain, blocks=blocks_t, output_names=tuple(output_names))
+    return DensityProgram(key=key, blocks=tuple(blocks), output_names=tuple(output_names), make=make)

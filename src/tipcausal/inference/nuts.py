@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from cachetools import LRUCache
 
+from tipcausal.inference import executables
 from tipcausal.inference.density import PROGRAMS_KEPT, ModelDensity
 
 #: NUTS transitions per call of the compiled ``advance`` program.
@@ -97,19 +98,25 @@ class Adaptation:
 class _Programs:
     """One structure's NUTS programs (``init``, ``advance``) and their ahead-of-time compiled executables by
     (program, shapes and dtypes of the arguments): refits of one structure skip JAX's tracing and lowering
-    (about 0.5 s a fit), not only XLA's compile. Dropped together, so an executable never outlives its programs."""
+    (about 0.5 s a fit), not only XLA's compile, and a new process loads them from the executable store
+    (``executables``) when it holds them. Dropped together, so an executable never outlives its programs."""
 
     init: Callable
     advance: Callable
+    identity: str  # what the programs are made from (the density's structure key and the NUTS settings)
+    prepare: Callable[[], Any]  # makes the density's JAX code, outside any trace (``DensityProgram.make``)
     compiled: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def executable(self, which: str, *args: Any) -> Any:
-        """The compiled ``init`` or ``advance`` for arguments shaped like ``args`` (compiled on first use; the
-        persistent cache serves a new process)."""
+        """The compiled ``init`` or ``advance`` for arguments shaped like ``args`` (loaded from the executable
+        store, else traced, compiled and stored)."""
         signature = (which, _shapes(args))
         exe = self.compiled.get(signature)
         if exe is None:
-            exe = getattr(self, which).lower(*args).compile()
+            exe = executables.load(self.identity, signature)
+            if exe is None:
+                self.prepare()
+                exe = executables.compile_and_save(self.identity, signature, getattr(self, which).lower(*args))
             self.compiled[signature] = exe
         return exe
 
@@ -125,7 +132,8 @@ def _programs(density: ModelDensity, *, tune: int, target_accept: float, max_tre
     programs = _SAMPLERS.get(key)
     if programs is None:
         programs = _Programs(*_make_programs(density, tune=tune, target_accept=target_accept,
-                                             max_tree_depth=max_tree_depth, parallel=parallel, warm=warm))
+                                             max_tree_depth=max_tree_depth, parallel=parallel, warm=warm),
+                             identity=repr(key), prepare=density.program.make)
         _SAMPLERS[key] = programs
     return programs
 
@@ -137,10 +145,10 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
     from jax import lax
     from numpyro.infer.hmc import hmc
 
-    logp = density.program.logp
+    program = density.program  # its JAX code is made when the programs are first lowered (``_Programs.prepare``)
 
     def potential_gen(*data: Any) -> Callable[[Any], Any]:
-        return lambda theta: -logp(theta, data)
+        return lambda theta: -program.logp(theta, data)
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
 
@@ -158,7 +166,7 @@ def _make_programs(density: ModelDensity, *, tune: int, target_accept: float, ma
     def advance(state: Any, n: Any, data: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
         def step(carry: Any, k: Any) -> tuple[Any, dict[str, Any]]:
             new = lax.cond(k < n, lambda s: sample_kernel(s, model_args=data), lambda s: s, carry)
-            draw = dict(zip(density.program.output_names, density.program.constrain(new.z, data)))
+            draw = dict(zip(program.output_names, program.constrain(new.z, data)))
             return new, {"draw": draw, "diverging": new.diverging, "num_steps": new.num_steps,
                          "accept_prob": new.accept_prob, "potential_energy": new.potential_energy,
                          "energy": new.energy, "step_size": new.adapt_state.step_size}

@@ -6,7 +6,7 @@ The per-country arrays are about 80% of a stored fit (4 chains x 2,000 draws x 1
 float32 keeps 7 significant digits, three orders of magnitude finer than their Monte Carlo error (a posterior
 SD over the square root of a few thousand effective draws). The sampler still runs in float64; the draws are
 rounded once, as every backend returns them, before anything reads them, so a fresh fit, a fit read back from
-the store and a fit whose program came from the compile cache hold the same numbers.
+the store and a fit whose program came from the executable store hold the same numbers.
 """
 
 from __future__ import annotations

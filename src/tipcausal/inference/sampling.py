@@ -11,10 +11,9 @@ data share one compiled program; float64, one XLA host device per chain so chain
 ``pip install 'tipcausal[nutpie]'``). JAX reads ``XLA_FLAGS`` once, when it is first imported;
 ``reserve_devices(chains)`` sets it before that without importing JAX (``prepare`` calls it, so a run whose fits
 all come from the store never imports JAX), and ``configure_jax(chains)`` imports it and warns loudly when it is
-too late. JAX's
-persistent compilation cache is switched on (``TIPCAUSAL_JAX_CACHE``, default
-``~/.cache/tipcausal/jax``), so a second process fitting a model of the same structure loads the compiled
-programs instead of compiling them. ``compile_s`` is the time a fit spent outside NUTS transitions (building
+too late. Compiled NUTS programs are kept on disk (``inference.executables``, under ``TIPCAUSAL_JAX_CACHE``,
+default ``~/.cache/tipcausal/jax``), so a second process fitting a model of the same structure loads them
+instead of tracing and compiling them. ``compile_s`` is the time a fit spent outside NUTS transitions (building
 the density, compiling or loading the programs, starting points, the posterior's variables).
 """
 
@@ -108,7 +107,7 @@ class SamplerRun:
 
 
 def jax_cache_dir() -> Path:
-    """Where JAX's persistent compilation cache lives."""
+    """Where compiled programs are kept between processes (the executable store's folder is inside)."""
     return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
 
 
@@ -151,12 +150,10 @@ def configure_jax(chains: int) -> list[str]:
 
     jax.config.update("jax_enable_x64", True)
     cache = jax_cache_dir()
-    try:
+    try:  # JAX's own persistent cache stays off: the executable store replaces it (``inference.executables``)
         cache.mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(cache))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    except OSError as exc:  # read-only home: run without a persistent cache, and say so
-        notes.append(f"JAX compilation cache disabled ({exc})")
+    except OSError as exc:  # read-only home: programs are compiled in every process, and say so
+        notes.append(f"compiled programs are not kept between processes ({exc})")
     n_dev = jax.local_device_count()
     if n_dev < chains:
         msg = (f"JAX has {n_dev} CPU device(s) but {chains} chains were asked for: chains will run one after "

@@ -1,7 +1,7 @@
 """One sweep fit as a function a Dask worker runs: fit (or reuse) through the fit store, return the table row.
 
 ``run_fit(task, store_root)`` is the whole task: it sets JAX up for the worker (one host device per chain,
-float64, the persistent compile cache) before anything imports JAX, fits through the one fitting path and the
+float64, the store of compiled programs) before anything imports JAX, fits through the one fitting path and the
 content-addressed store (so an interrupted sweep loses at most the fits in flight), and turns the fit into its
 table row. A fit that raises becomes a row with ``status = "error"`` and the reason; it does not stop the sweep.
 The row holds only what the stored fit determines (no timings, no worker names), so a fit made now and the same
