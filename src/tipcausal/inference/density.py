@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,10 +169,19 @@ def _jaxify(inputs: list[Any], outputs: list[Any]) -> Callable[..., Any]:
     shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
     outputs = clone_replace(outputs, replace={v: pt.constant(v.get_value(borrow=True)) for v in shared})
     fgraph = FunctionGraph(inputs=inputs, outputs=outputs, clone=True)
-    with warnings.catch_warnings():  # a sparse rewrite asks for C BLAS flags, which JAX code never uses
-        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation")
+    with _blas_unasked():
         mode.JAX.excluding("fusion").optimizer.rewrite(fgraph)
     return jax_funcify(fgraph, order=_structural_order(fgraph))
+
+
+@contextmanager
+def _blas_unasked() -> Iterator[None]:
+    """Without PyTensor's warning that it found no C BLAS: a sparse rewrite asks for the BLAS flags (PyTensor looks
+    them up once a process), which JAX code never uses. ``model_density`` looks them up so, as the JAX code may be
+    made later or never (the executable store), and something else would then be the first to ask, aloud."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS installation")
+        yield
 
 
 def _structural_order(fgraph: FunctionGraph) -> list[Any]:
@@ -200,6 +210,8 @@ def _structural_order(fgraph: FunctionGraph) -> list[Any]:
 def model_density(model: pm.Model, *, bucket: int = ROW_BUCKET, min_rows: int = 0) -> ModelDensity:
     """The log density of ``model`` with its data as arguments (rows padded to a multiple of ``bucket``, and to at
     least ``min_rows``: a fold of a refutation pads to its full fit's rows and shares its program)."""
+    with _blas_unasked():
+        pytensor.config.blas__ldflags  # noqa: B018  (looked up once a process: see ``_blas_unasked``)
     n_rows = len(model.coords[ROW_DIM]) if ROW_DIM in model.coords else 0
     free_on_rows = any(_on_rows(model, v.name) for v in model.free_RVs)
     padded = n_rows if (free_on_rows or not n_rows) else -(-max(n_rows, min_rows) // bucket) * bucket

@@ -57,8 +57,11 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None, cha
     config = {"distributed.worker.multiprocessing-method": "spawn",
               "distributed.nanny.pre-spawn-environ.XLA_FLAGS": xla_flags(chains)}
     with dask.config.set(config):
+        # without a dashboard the scheduler still serves HTTP (health, metrics), by default on port 8787 of every
+        # interface: on 127.0.0.1 and a free port instead, so two sweeps never contend for it
+        quiet = {} if dashboard else {"scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:8787" if dashboard else None, security=security)
+                               dashboard_address="127.0.0.1:8787" if dashboard else None, security=security, **quiet)
         client = Client(cluster)
         try:
             yield client
