@@ -51,6 +51,12 @@ def stats() -> ExecutableStats:
     return ExecutableStats(_STATS.hits, _STATS.misses)
 
 
+def jax_cache_dir() -> Path:
+    """Where compiled programs are kept between processes (``TIPCAUSAL_JAX_CACHE``; the store is its
+    ``executables`` folder)."""
+    return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
+
+
 def _cpu_features() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -82,8 +88,6 @@ def _environment() -> bytes:
 
 
 def _path(identity: str, signature: Any) -> Path:
-    from tipcausal.inference.sampling import jax_cache_dir
-
     digest = hashlib.sha256(_environment())
     digest.update(identity.encode())
     digest.update(repr(signature).encode())

@@ -28,7 +28,6 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import arviz as az
@@ -37,6 +36,7 @@ import pymc as pm
 
 from tipcausal.core.errors import InputError
 from tipcausal.core.registry import lookup
+from tipcausal.inference.executables import jax_cache_dir
 from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.precision import compact_posterior
 
@@ -104,11 +104,6 @@ class SamplerRun:
     sampling_s: float
     notes: tuple[str, ...] = ()
     final: Adaptation | None = None  # where the chains ended (numpyro): a later fit can start warm from it
-
-
-def jax_cache_dir() -> Path:
-    """Where compiled programs are kept between processes (the executable store's folder is inside)."""
-    return Path(os.environ.get("TIPCAUSAL_JAX_CACHE", Path.home() / ".cache" / "tipcausal" / "jax"))
 
 
 def _jaxlib_version() -> tuple[int, ...]:
