@@ -112,7 +112,7 @@ def convergence(ary: np.ndarray) -> Convergence:
     ary = np.asarray(ary)
     if ary.shape[2] <= BLOCK:
         return _convergence(ary)
-    parts = [_convergence(ary[:, :, start:start + BLOCK]) for start in range(0, ary.shape[2], BLOCK)]
+    parts = [_convergence(block) for block in _blocks(ary)]
     return Convergence(rhat=np.concatenate([p.rhat for p in parts]),
                        ess_bulk=np.concatenate([p.ess_bulk for p in parts]),
                        ess_tail=np.concatenate([p.ess_tail for p in parts]))
@@ -150,8 +150,14 @@ def _convergence(ary: np.ndarray) -> Convergence:
 def ess_mean(ary: np.ndarray) -> np.ndarray:
     """ESS of each quantity of ``(chain, draw, k)`` on its raw draws (split chains), as ``az.ess(method="mean")``."""
     ary = np.asarray(ary)
-    return np.concatenate([_ess(_split(np.asarray(ary[:, :, start:start + BLOCK], dtype=float)))
-                           for start in range(0, ary.shape[2], BLOCK)]) if ary.shape[2] else np.empty(0)
+    if not ary.shape[2]:
+        return np.empty(0)
+    return np.concatenate([_ess(_split(np.asarray(block, dtype=float))) for block in _blocks(ary)])
+
+
+def _blocks(ary: np.ndarray) -> list[np.ndarray]:
+    """``(chain, draw, k)`` in slices of at most ``BLOCK`` quantities."""
+    return [ary[:, :, start:start + BLOCK] for start in range(0, ary.shape[2], BLOCK)]
 
 
 def _arviz(ary: np.ndarray, method: str | None) -> float:

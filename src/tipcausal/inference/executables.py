@@ -33,6 +33,8 @@ from typing import Any
 #: Modules whose source writes the programs (a change to any is a new key).
 _SOURCES = ("density.py", "nuts.py", "executables.py")
 _PACKAGES = ("jax", "jaxlib", "numpyro", "pytensor", "pymc")
+#: The XLA flag giving JAX its CPU devices (``sampling.xla_flags`` sets it).
+DEVICES_FLAG = "--xla_force_host_platform_device_count"
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _environment() -> bytes:
 
     # the device count is left out of XLA_FLAGS (the devices are there): importing pymc.sampling.jax rewrites it
     # after JAX has read it
-    flags = re.sub(r"--xla_force_host_platform_device_count=\d+", "", os.environ.get("XLA_FLAGS", "")).split()
+    flags = re.sub(rf"{DEVICES_FLAG}=\d+", "", os.environ.get("XLA_FLAGS", "")).split()
     return "\n".join([_installed(), " ".join(flags), f"x64={jax.config.jax_enable_x64}",
                       repr([(d.platform, d.device_kind) for d in jax.devices()])]).encode()
 
@@ -110,9 +112,7 @@ def load(identity: str, signature: Any) -> Any | None:
         # when they are more than the program's)
         compiled = deserialize_and_load(payload, in_tree, out_tree,
                                         execution_devices=[devices[i] for i in device_ids])
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001  (a damaged or foreign file: compile as if it were absent)
+    except Exception:  # noqa: BLE001  (absent, damaged or foreign: compile as if it were absent)
         return None
     _STATS.hits += 1
     return compiled

@@ -3,8 +3,8 @@
 The sampler is two compiled programs, both taking the data as arguments: ``init`` (one state per chain) and
 ``advance`` (``CHUNK`` NUTS transitions of every chain, of which the first ``n`` are applied: one program for
 any number of warmup or sampling steps). Python calls ``advance`` chunk by chunk, so progress is reported and
-Ctrl-C is honoured between chunks without host callbacks inside the program (a program with host callbacks is
-never written to JAX's persistent cache). Warmup is numpyro's: Stan-style windowed adaptation of the step size
+Ctrl-C is honoured between chunks without host callbacks inside the program (a program with host callbacks
+cannot be serialised for the executable store). Warmup is numpyro's: Stan-style windowed adaptation of the step size
 (dual averaging to ``target_accept``) and a diagonal mass matrix, with its trees capped at a lower depth than
 sampling's (``max_tree_depth=(warmup, sampling)``): before a mass matrix is adapted, early warmup otherwise builds
 trees of hundreds of steps.

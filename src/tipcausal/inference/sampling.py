@@ -36,7 +36,7 @@ import pymc as pm
 
 from tipcausal.core.errors import InputError
 from tipcausal.core.registry import lookup
-from tipcausal.inference.executables import jax_cache_dir
+from tipcausal.inference.executables import DEVICES_FLAG, jax_cache_dir
 from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.precision import compact_posterior
 
@@ -44,7 +44,6 @@ DEFAULT_BACKEND = "numpyro"
 #: NUTS's tree depth cap while sampling (every backend's default), and numpyro's during warmup (ARCHITECTURE.md)
 MAX_TREE_DEPTH = 10
 WARMUP_TREE_DEPTH = 6
-_XLA_FLAG = "--xla_force_host_platform_device_count"
 #: From jaxlib 0.9, XLA's CPU backend hands reductions and elementwise fusions to YNNPACK kernels, which are
 #: slow at our models' shapes (a sum over 3 covariates per row, gradient sums over 2,000 rows): 160 against
 #: 101 us a gradient of the default study's density. Only dot products are left to it (ARCHITECTURE.md,
@@ -118,11 +117,11 @@ def _jaxlib_version() -> tuple[int, ...]:
 def xla_flags(chains: int, flags: str = "") -> str:
     """``flags`` (``XLA_FLAGS``' value) with at least one CPU device per chain and, on a jaxlib that has them,
     YNNPACK fusions kept to dot products (unless ``flags`` chooses them already)."""
-    match = re.search(rf"{_XLA_FLAG}=(\d+)", flags)
+    match = re.search(rf"{DEVICES_FLAG}=(\d+)", flags)
     if match is None:
-        flags = f"{flags} {_XLA_FLAG}={chains}"
+        flags = f"{flags} {DEVICES_FLAG}={chains}"
     elif int(match.group(1)) < chains:
-        flags = re.sub(rf"{_XLA_FLAG}=\d+", f"{_XLA_FLAG}={chains}", flags)
+        flags = re.sub(rf"{DEVICES_FLAG}=\d+", f"{DEVICES_FLAG}={chains}", flags)
     if _YNN_FLAG not in flags and _jaxlib_version() >= _YNN_SINCE:
         flags = f"{flags} {_YNN_FLAG}=dot"
     return flags.strip()
@@ -153,7 +152,7 @@ def configure_jax(chains: int) -> list[str]:
     if n_dev < chains:
         msg = (f"JAX has {n_dev} CPU device(s) but {chains} chains were asked for: chains will run one after "
                f"another. JAX was imported before tipcausal could set XLA_FLAGS; set "
-               f"XLA_FLAGS={_XLA_FLAG}={chains} before starting Python (or import tipcausal.inference.sampling first).")
+               f"XLA_FLAGS={DEVICES_FLAG}={chains} before starting Python (or import tipcausal.inference.sampling first).")
         warnings.warn(msg, RuntimeWarning, stacklevel=3)
         notes.append(msg)
     return notes

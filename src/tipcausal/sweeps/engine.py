@@ -3,15 +3,15 @@
 The embedded cluster (``distributed.LocalCluster``) listens on 127.0.0.1 only (a Dask scheduler runs whatever it is
 sent), has no dashboard unless asked, and starts worker processes with ``spawn`` (JAX is not fork-safe), one
 thread each, with ``XLA_FLAGS`` (``sampling.xla_flags``: one JAX host device per chain) set before the worker starts
-(``distributed.nanny.pre-spawn-environ``): Dask's workers are daemonic, so chains cannot be processes and run as
-JAX devices inside the worker. A worker keeps its compiled programs between fits (the density cache is per
-process), and JAX's persistent cache serves a new worker. An external scheduler (``dask scheduler`` with
-``dask worker`` processes, dask-jobqueue, Kubernetes) is reached by address, with TLS settings from the Dask
-config or a ``Security`` object; the fit store must then be on a path every worker sees.
+(``distributed.nanny.pre-spawn-environ``): Dask's workers are daemonic, so chains cannot be processes and run as JAX
+devices inside the worker. A worker keeps its compiled programs between fits (the density cache is per process), and
+the executable store (``inference.executables``) serves a new worker. An external scheduler (``dask scheduler`` with
+``dask worker`` processes, dask-jobqueue, Kubernetes) is reached by address, with TLS settings from the Dask config
+or a ``Security`` object; the fit store must then be on a path every worker sees.
 
 Dask replaces a worker that dies and runs its fit again elsewhere (``distributed.scheduler.allowed-failures``); a
-fit that raises is a row with its reason (``sweeps.task``). Each task's key is its fit key, so resubmitting the
-same fit while it runs attaches to it.
+fit that raises is a row with its reason (``sweeps.task``). Each task's key is its fit key, so resubmitting the same
+fit while it runs attaches to it.
 """
 
 from __future__ import annotations
