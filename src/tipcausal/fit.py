@@ -184,6 +184,20 @@ def fit_key(panel_hash: str, spec_hashes: tuple[str, ...], settings: SamplerSett
     return hash_json(content if warm_from is None else {**content, "warm_from": warm_from})
 
 
+def fitted_spec(spec: ModelSpec, data: ModelData) -> ModelSpec:
+    """The spec whose model is fitted to ``data``: in-model imputation with nothing to impute on these rows is the
+    complete-case model (the same rows, standardisation and model, so the same draws), and shares its fit key."""
+    if spec.missing == "impute" and not data.miss_row.size:
+        return replace(spec, missing="complete_case")
+    return spec
+
+
+def spec_fit_key(panel: Panel, spec: ModelSpec, data: ModelData, settings: SamplerSettings,
+                 warm_from: FitRecord | None = None) -> str:
+    """The fit key of ``spec`` bound to ``data`` (``bind_data(panel, spec)``): that of the model it fits."""
+    return fit_key(panel.hash, (fitted_spec(spec, data).hash,), settings, warm_key(warm_from, settings))
+
+
 def warm_key(warm_from: FitRecord | None, settings: SamplerSettings) -> str | None:
     """The fit key a warm start comes from (None: a cold start: no earlier fit, one with no final state, or a
     backend other than numpyro, which starts cold)."""
@@ -225,8 +239,14 @@ def fit_specification(panel: Panel, spec: ModelSpec, settings: SamplerSettings, 
     """Fit ``spec`` to ``panel`` with ``settings``: bind, build, sample, stamp and assess (PSIS-LOO and the
     predictive check only when ``predictive``). ``warm_from``: an earlier fit whose final state and mass matrix
     the chains start from (numpyro; warmup then adapts the step size only)."""
-    data = bind_data(panel, spec)
-    key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
+    return fit_bound(panel, spec, bind_data(panel, spec), settings, progress=progress, predictive=predictive,
+                     warm_from=warm_from)
+
+
+def fit_bound(panel: Panel, spec: ModelSpec, data: ModelData, settings: SamplerSettings, *,
+              progress: bool = False, predictive: bool = True, warm_from: FitRecord | None = None) -> SpecFit:
+    """``fit_specification`` of ``spec`` already bound to ``panel`` as ``data``."""
+    key = spec_fit_key(panel, spec, data, settings, warm_from)
     run = _sample(build_model(spec, data), spec, key, settings, progress, warm_from, data.pad_rows)
     pointwise = Pointwise(run.idata) if predictive else None
     assessment = assess(run.idata, data, seed=settings.seed, predictive=predictive, pointwise=pointwise)

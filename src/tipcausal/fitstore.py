@@ -31,8 +31,8 @@ from tipcausal import __version__
 from tipcausal.core import io, provenance
 from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
-from tipcausal.fit import (FitRecord, JointFit, SpecFit, Timings, code_fingerprint, fit_joint, fit_key,
-                           fit_specification, joint_from, warm_key)
+from tipcausal.fit import (FitRecord, JointFit, SpecFit, Timings, code_fingerprint, fit_bound, fit_joint, fit_key,
+                           fit_specification, fitted_spec, joint_from, spec_fit_key)
 from tipcausal.inference.nuts import Adaptation
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
@@ -104,20 +104,20 @@ class FitStore:
         """The fit of ``spec`` on ``panel`` with ``settings``, and whether it came from the store. ``predictive``:
         assessed with PSIS-LOO and the predictive check (added to a stored entry assessed without them);
         ``warm_from``: the fit whose final state its chains start from (part of the key)."""
-        key = fit_key(panel.hash, (spec.hash,), settings, warm_key(warm_from, settings))
+        data = bind_data(panel, spec)
+        key = spec_fit_key(panel, spec, data, settings, warm_from)
         if not self.refit:
             loaded = self._load(key)
             if loaded is not None:
                 idata, payload, record = loaded
                 self.hits += 1
-                data, assessment = bind_data(panel, spec), payload["assessment"]
+                assessment = payload["assessment"]
                 if predictive and not assessment.predictive:
                     assessment = assessment.with_predictive(idata, data, seed=settings.seed)
                     self._write_assessment(key, {"assessment": assessment})
                 return SpecFit(spec=spec, data=data, idata=idata, assessment=assessment, record=record), True
-        fit = fit_specification(panel, spec, settings, progress=progress, predictive=predictive,
-                                warm_from=warm_from)
-        self._save(key, fit.idata, {"assessment": fit.assessment}, fit.record, [spec])
+        fit = fit_bound(panel, spec, data, settings, progress=progress, predictive=predictive, warm_from=warm_from)
+        self._save(key, fit.idata, {"assessment": fit.assessment}, fit.record, [fitted_spec(spec, data)])
         self.misses += 1
         return fit, False
 

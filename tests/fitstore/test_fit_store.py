@@ -6,13 +6,15 @@ import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from tipcausal.fit import fit_key
+from tipcausal.fit import fit_key, spec_fit_key
 from tipcausal.fitstore import FitStore
 from tipcausal.inference.sampling import SamplerSettings
+from tipcausal.models.binding import bind_data
 from tipcausal.models.spec import ModelSpec
 
 SPEC = ModelSpec(outcome="protection", treatment="v2cscnsult", covariates=("v2x_corr",))
@@ -59,6 +61,24 @@ def test_a_damaged_entry_is_refitted_and_refit_replaces(small_sim, tmp_path, cap
     refitting = FitStore(tmp_path / "models", refit=True)
     third, reused = refitting.fit(small_sim.panel, SPEC, SETTINGS)
     assert not reused and refitting.stats.misses == 1 and store.has(third.record.key)
+
+
+@pytest.mark.sampling
+def test_imputation_with_nothing_to_impute_shares_the_complete_case_fit(small_sim, tmp_path):
+    store = FitStore(tmp_path / "models")
+    first, _ = store.fit(small_sim.panel, SPEC, SETTINGS)
+    impute = replace(SPEC, missing="impute")
+    same, reused = store.fit(small_sim.panel, impute, SETTINGS)
+    assert reused and same.record.key == first.record.key and same.spec == impute
+    assert same.data.imputed == {"v2x_corr": 0}
+    _same_posterior(first.idata, same.idata)
+    # one value to impute makes another model: another key
+    frame = small_sim.panel.frame.copy()
+    frame.loc[frame.index[3], "v2x_corr"] = np.nan
+    holed = replace(small_sim.panel, frame=frame, hash="")
+    keys = [spec_fit_key(holed, s, bind_data(holed, s), SETTINGS) for s in (SPEC, impute)]
+    assert bind_data(holed, impute).miss_row.size == 1 and keys[0] != keys[1]
+    assert first.record.key not in keys
 
 
 SCRIPT = textwrap.dedent("""

@@ -70,6 +70,9 @@ def fit_alternatives(alternatives: tuple[Alternative, ...], primary_specs: dict[
             fit = fit.lean()
             rows[outcome].append(Specification(alt.name, fit, path, comparison_with(fit, references.get(outcome))))
             s = fit.assessment.effects.slope_mean
-            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}{' (stored fit)' if reused else ''}; within slope {s.mean:+.3f} "
+            reference = references.get(outcome)
+            same = reference is not None and reference.record.key == fit.record.key
+            note = " (the primary model's fit: the same model here)" if same else " (stored fit)" if reused else ""
+            say(f"    {outcome}: {'PASS' if fit.passed else 'FAIL'}{note}; within slope {s.mean:+.3f} "
                 f"[{s.hdi_low:+.3f}, {s.hdi_high:+.3f}]")
     return rows, joint

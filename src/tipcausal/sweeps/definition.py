@@ -24,6 +24,7 @@ in the sweep, so results do not depend on order or on which worker ran what.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from tipcausal.causal.identify import identify_outcome, identify_with_dag
 from tipcausal.core.errors import InputError
 from tipcausal.core.provenance import hash_json
 from tipcausal.data.panel import Panel
-from tipcausal.fit import fit_key
+from tipcausal.fit import spec_fit_key
 from tipcausal.inference.sampling import SamplerSettings
 from tipcausal.models.binding import bind_data
 from tipcausal.models.spec import ModelSpec, Prior
@@ -103,10 +104,10 @@ class FitTask:
     panel: Panel = field(repr=False)
     settings: SamplerSettings
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """The fit store key of this fit."""
-        return fit_key(self.panel.hash, (self.spec.hash,), self.settings)
+        """The fit store key of this fit (specifications that fit the same model share one)."""
+        return spec_fit_key(self.panel, self.spec, bind_data(self.panel, self.spec), self.settings)
 
 
 @dataclass(frozen=True)
