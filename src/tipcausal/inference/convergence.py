@@ -11,11 +11,14 @@ fits outright); a constant one gets ESS = its number of draws, as in ArviZ.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 from scipy.fft import next_fast_len
+
+from tipcausal.core.blocks import map_blocks
 
 TAIL_PROBS = (0.05, 0.95)
 
@@ -110,9 +113,11 @@ def convergence(ary: np.ndarray) -> Convergence:
     indicators) of each quantity of ``(chain, draw, k)``; quantities whose vectorised value is not finite although
     their draws are (degenerate ones: a few draws, a chain that never moves) are recomputed by ArviZ itself."""
     ary = np.asarray(ary)
-    if ary.shape[2] <= BLOCK:
-        return _convergence(ary)
-    parts = [_convergence(block) for block in _blocks(ary)]
+    with warnings.catch_warnings():  # ArviZ's own on degenerate quantities (set here once: blocks run in threads)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        parts = map_blocks(_convergence, _blocks(ary) or [ary])
+    if len(parts) == 1:
+        return parts[0]
     return Convergence(rhat=np.concatenate([p.rhat for p in parts]),
                        ess_bulk=np.concatenate([p.ess_bulk for p in parts]),
                        ess_tail=np.concatenate([p.ess_tail for p in parts]))
@@ -152,7 +157,7 @@ def ess_mean(ary: np.ndarray) -> np.ndarray:
     ary = np.asarray(ary)
     if not ary.shape[2]:
         return np.empty(0)
-    return np.concatenate([_ess(_split(np.asarray(block, dtype=float))) for block in _blocks(ary)])
+    return np.concatenate(map_blocks(lambda block: _ess(_split(np.asarray(block, dtype=float))), _blocks(ary)))
 
 
 def _blocks(ary: np.ndarray) -> list[np.ndarray]:
@@ -161,10 +166,6 @@ def _blocks(ary: np.ndarray) -> list[np.ndarray]:
 
 
 def _arviz(ary: np.ndarray, method: str | None) -> float:
-    import warnings
-
     import arviz as az
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(az.rhat(ary) if method is None else az.ess(ary, method=method))
+    return float(az.rhat(ary) if method is None else az.ess(ary, method=method))

@@ -30,7 +30,8 @@ x_country, x_true      country, obs  measurement-error model: latent true treatm
                                    latent country means; x_observed ~ Normal(x_true, x_se) is observed
 z_missing              missing_value  in-model imputation: latent standardised covariate values;
 imputation_slope, _sd  imputed_covariate  their model given the treatment; covariate_observed is observed
-score                  obs         observed category (score - 1): OrderedLogistic or OrderedProbit; 0/1 for
+score                  obs         observed category (score - 1), cumulative logit or probit from the two
+                                   cutpoints around it (``families.Family.observe``); 0/1 for
                                    the binary likelihood (one cutpoint)
 =====================  ==========  ===========================================================
 """

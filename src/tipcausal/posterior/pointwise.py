@@ -19,6 +19,7 @@ import arviz as az
 import numpy as np
 from scipy.special import logsumexp
 
+from tipcausal.core.blocks import map_blocks
 from tipcausal.inference.convergence import ess_mean
 from tipcausal.models.families import family_of
 from tipcausal.models.likelihoods import cumulative_first, observed_interval
@@ -117,16 +118,20 @@ class Pointwise:
         n_draws, n_obs = ll.shape
         log_weights = np.empty((n_draws, n_obs), dtype=np.float32)
         pareto_k, loo_i, lppd_i = np.empty(n_obs), np.empty(n_obs), np.empty(n_obs)
-        for start in range(0, n_obs, BLOCK):
-            block = slice(start, min(start + BLOCK, n_obs))
+
+        def smooth(block: slice) -> None:  # each block writes its own columns
             observed = np.ascontiguousarray(ll[:, block].T)  # (obs, draws)
-            with warnings.catch_warnings():  # Pareto k warnings: the LOO summary reports them
-                warnings.simplefilter("ignore")
-                log_w, k = az.psislw(-observed, reff)  # normalised over draws
+            log_w, k = az.psislw(-observed, reff)  # normalised over draws
             pareto_k[block] = k
             loo_i[block] = logsumexp(log_w + observed, axis=1)
             lppd_i[block] = logsumexp(observed, axis=1) - np.log(n_draws)
             log_weights[:, block] = log_w.T
+
+        # Pareto k warnings: the LOO summary reports them (filters set here: threads share them, and setting them
+        # in each would race)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            map_blocks(smooth, [slice(s, min(s + BLOCK, n_obs)) for s in range(0, n_obs, BLOCK)])
         return Psis(log_weights=log_weights, pareto_k=pareto_k, loo_i=loo_i, lppd_i=lppd_i, reff=reff)
 
     def replicates(self, seed: int) -> Replicates:
